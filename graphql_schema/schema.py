@@ -1,0 +1,42 @@
+"""Builds the strawberry Schema from every domain's roots, with its extensions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from graphql_schema import places  # noqa: F401  (registers node resolvers)
+from graphql_schema.context import Info, SessionPerOperation
+from graphql_schema.identity import IdentityMutation, IdentityQuery
+from graphql_schema.masking import MaskUnexpectedErrors
+from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
+from graphql_schema.scalars import DateTime
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Fetches any object by its global ID; null when it does not exist.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        parsed = parse_global_id(id)
+        if parsed is None or not parsed[1].isdigit():
+            return None
+        resolver = NODE_RESOLVERS.get(parsed[0])
+        return await resolver(info, int(parsed[1])) if resolver is not None else None
+
+
+Query = merge_types("Query", (NodeQuery, IdentityQuery))
+Mutation = merge_types("Mutation", (IdentityMutation,))
+
+
+def build_schema(*, development: bool = False) -> strawberry.Schema:
+    """One schema per app. Extensions are classes, so each request gets fresh instances."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[SessionPerOperation, MaskUnexpectedErrors],
+        config=StrawberryConfig(disable_field_suggestions=not development),
+        scalar_overrides={datetime: DateTime},
+    )

@@ -1,0 +1,60 @@
+"""The strawberry ASGI view: builds the per-request Context, encodes JSON with orjson."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+import orjson
+import strawberry
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graphql_schema.context import Context
+from server.hub import Hub
+from server.i18n import parse_accept_language
+from server.identity.principal import ANONYMOUS
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def _ide_csp(html: str) -> str:
+    """GraphiQL loads from unpkg and runs one inline script: allow exactly that script, by hash."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'self'; script-src 'self' https://unpkg.com {hashes}; "
+        "style-src 'self' https://unpkg.com 'unsafe-inline'; img-src 'self' data: https://unpkg.com; "
+        "font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.Schema, hub_getter: Any, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self._hub_getter = hub_getter
+        self._ide_csp = _ide_csp(self.graphql_ide_html) if self.graphql_ide_html else ""
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        hub: Hub = self._hub_getter()
+        principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+        return Context(
+            hub=hub,
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            principal=principal,
+            language=parse_accept_language(request.headers.get("accept-language")),
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphql_ide_html, headers={"content-security-policy": self._ide_csp})
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)

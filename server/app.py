@@ -1,0 +1,93 @@
+"""create_app(settings): routes, middleware, lifespan. Wiring only."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from graphql_schema.schema import build_schema
+from graphql_schema.view import HubGraphQL
+from server.config import Settings
+from server.http import BearerAuthMiddleware, RequestLogMiddleware
+from server.hub import Hub
+
+
+def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
+    """The ASGI app. Without a `hub`, one is built at startup and closed at shutdown."""
+    state: dict[str, Hub] = {}
+
+    def current_hub() -> Hub:
+        return state["hub"]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        owned = hub is None
+        state["hub"] = hub or Hub.build(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await state["hub"].close()
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            async with current_hub().engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the operator
+            checks["database"] = f"error: {type(exc).__name__}"
+        if current_hub().redis is not None:
+            try:
+                await current_hub().redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+
+    async def jwks(_request: Request) -> Response:
+        return JSONResponse(current_hub().keys.jwks(), headers={"cache-control": "public, max-age=300"})
+
+    graphql = HubGraphQL(
+        build_schema(development=settings.is_development),
+        current_hub,
+        multipart_uploads_enabled=True,
+        subscription_protocols=("graphql-transport-ws",),
+        allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=20,
+    )
+
+    class GraphQLEndpoint:
+        """Auth in front of the GraphQL view; the token verifier is the running hub's."""
+
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+            await BearerAuthMiddleware(graphql, current_hub().tokens)(scope, receive, send)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", GraphQLEndpoint()),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """uvicorn's factory for `citizen-hub serve`: each worker process reads the settings itself."""
+    from server.http import configure_logging
+
+    configure_logging()
+    return create_app(Settings.from_env())

@@ -1,0 +1,122 @@
+"""Settings: read once from the environment, then passed around explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value the hub cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for the URLs people usually write."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(f"DATABASE_URL must name PostgreSQL or SQLite, got {url.split(':', 1)[0]!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_base_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+    lgsp_webhook_secret: str | None = None
+    environment: str = "production"
+    # The province this hub serves: a code of the `vietnam-provinces` package (79 = Ho Chi Minh City).
+    province_code: int = 79
+    load_demo_data: bool = True
+    jwt_issuer: str = "http://127.0.0.1:8000"
+    jwt_audience: str = "citizen-hub"
+    jwt_signing_key_pem: str | None = None
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    allowed_origins: list[str] = field(default_factory=list)
+    db_pool_size: int = 20
+    log_requests: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("DATA_DIR") or "./data").resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'citizen-hub.sqlite3'}"
+        public_base_url = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+        access_seconds = _int(env, "ACCESS_TOKEN_SECONDS", 900)
+        if not 30 <= access_seconds <= 900:
+            raise SettingsError("ACCESS_TOKEN_SECONDS must lie between 30 and 900 (15 minutes)")
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(database_url),
+            public_base_url=public_base_url,
+            redis_url=env.get("REDIS_URL") or None,
+            lgsp_webhook_secret=env.get("LGSP_WEBHOOK_SECRET") or None,
+            environment=env.get("ENVIRONMENT", "production"),
+            province_code=_int(env, "PROVINCE_CODE", 79),
+            load_demo_data=_bool(env, "LOAD_DEMO_DATA", True),
+            jwt_issuer=env.get("JWT_ISSUER") or public_base_url,
+            jwt_audience=env.get("JWT_AUDIENCE") or "citizen-hub",
+            jwt_signing_key_pem=env.get("JWT_SIGNING_KEY") or None,
+            access_token_seconds=access_seconds,
+            refresh_token_days=_int(env, "REFRESH_TOKEN_DAYS", 30),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", 900),
+            allowed_origins=_list(env, "ALLOWED_ORIGINS", [public_base_url]),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 20),
+            log_requests=_bool(env, "LOG_REQUESTS", True),
+        )

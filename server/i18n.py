@@ -1,0 +1,107 @@
+"""User-facing messages in Vietnamese (default) and English."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"vi": "Thông tin này là bắt buộc.", "en": "This field is required."},
+    "phone.invalid": {
+        "vi": "Số điện thoại di động Việt Nam không hợp lệ.",
+        "en": "Not a valid Vietnamese mobile phone number.",
+    },
+    "phone.taken": {
+        "vi": "Số điện thoại này đã được đăng ký.",
+        "en": "An account with this phone number already exists.",
+    },
+    "password.too_short": {
+        "vi": "Mật khẩu phải có ít nhất {min} ký tự.",
+        "en": "The password must have at least {min} characters.",
+    },
+    "password.too_long": {
+        "vi": "Mật khẩu không được dài quá {max} ký tự.",
+        "en": "The password must have at most {max} characters.",
+    },
+    "password.all_digits": {
+        "vi": "Mật khẩu không được chỉ gồm chữ số.",
+        "en": "The password must not consist of digits only.",
+    },
+    "password.common": {
+        "vi": "Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.",
+        "en": "This password is too common and easy to guess. Choose another.",
+    },
+    "password.contains_phone": {
+        "vi": "Mật khẩu không được chứa số điện thoại.",
+        "en": "The password must not contain the phone number.",
+    },
+    "name.invalid": {
+        "vi": "Họ tên phải có từ 2 đến 200 ký tự.",
+        "en": "The full name must have 2 to 200 characters.",
+    },
+    "email.invalid": {"vi": "Địa chỉ email không hợp lệ.", "en": "Not a valid email address."},
+    "national_id.invalid": {
+        "vi": "Số định danh cá nhân phải gồm đúng 12 chữ số.",
+        "en": "The national ID number must have exactly 12 digits.",
+    },
+    "unit.not_found": {"vi": "Không tìm thấy đơn vị hành chính.", "en": "No such administrative unit."},
+    "id.invalid": {"vi": "Mã định danh không hợp lệ.", "en": "Not a valid ID."},
+    "credentials.invalid": {
+        "vi": "Số điện thoại hoặc mật khẩu không đúng.",
+        "en": "Wrong phone number or password.",
+    },
+    "login.rate_limited": {
+        "vi": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+        "en": "Too many failed sign-ins. Try again in {minutes} minutes.",
+    },
+    "refresh.invalid": {
+        "vi": "Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại.",
+        "en": "The session has expired or is not valid. Please sign in again.",
+    },
+    "refresh.reused": {
+        "vi": "Phiên đăng nhập đã bị sử dụng lại nên đã bị thu hồi. Vui lòng đăng nhập lại.",
+        "en": "This session token was used twice, so the session was revoked. Please sign in again.",
+    },
+    "agency.not_found": {"vi": "Không tìm thấy cơ quan mã {code}.", "en": "No agency with code {code}."},
+    "account.not_found": {"vi": "Không tìm thấy tài khoản.", "en": "No such account."},
+    "national_id.missing": {
+        "vi": "Tài khoản chưa khai báo số định danh cá nhân.",
+        "en": "The account has no national ID number.",
+    },
+    "national_id.taken": {
+        "vi": "Số định danh này đã được xác thực cho một tài khoản khác.",
+        "en": "This national ID is already verified for another account.",
+    },
+    "account.disabled": {"vi": "Tài khoản không còn hoạt động.", "en": "The account is no longer active."},
+}
+
+
+def translate(key: str, lang: Lang, params: dict[str, object] | None = None) -> str:
+    texts = MESSAGES.get(key)
+    if texts is None:
+        return key
+    text = texts.get(lang) or texts["vi"]
+    return text.format(**params) if params else text
+
+
+def parse_accept_language(header: str | None) -> Lang:
+    """The first of vi/en the client lists; Vietnamese when it names neither."""
+    if not header:
+        return "vi"
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, rest = part.strip().partition(";")
+        quality = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                quality = float(rest.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("vi", "en") and quality > 0:
+            ranked.append((-quality, index, primary))
+    if not ranked:
+        return "vi"
+    ranked.sort()
+    return "en" if ranked[0][2] == "en" else "vi"

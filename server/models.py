@@ -1,0 +1,7 @@
+"""Imports every domain's models so that Base.metadata knows all tables (alembic, tests)."""
+
+from server.catalog import models as catalog_models
+from server.identity import models as identity_models
+from server.db import Base
+
+__all__ = ["Base", "catalog_models", "identity_models"]

@@ -1,0 +1,45 @@
+"""Demo data: the province's units plus the demo catalogue shipped as data files in the package."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.catalog.models import AdministrativeUnit, Agency
+from server.catalog.places import sync_units
+from server.config import Settings
+
+
+def demo_file(name: str) -> Any:
+    return json.loads(resources.files("server.catalog").joinpath("data/demo", name).read_text("utf-8"))
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    return (await session.scalar(select(func.count()).select_from(AdministrativeUnit))) == 0
+
+
+async def load_agencies(session: AsyncSession, records: list[dict[str, Any]]) -> int:
+    units = {code: pk for pk, code in await session.execute(select(AdministrativeUnit.id, AdministrativeUnit.code))}
+    existing = {a.code: a for a in await session.scalars(select(Agency))}
+    for record in records:
+        agency = existing.get(record["code"]) or Agency(code=record["code"])
+        agency.name = record["name"]
+        agency.name_en = record.get("nameEn")
+        agency.unit_id = units.get(str(record.get("unitCode") or ""))
+        agency.phone = record.get("phone")
+        agency.email = record.get("email")
+        agency.address = record.get("address")
+        session.add(agency)
+    return len(records)
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> dict[str, int]:
+    """Load the demo province (idempotent: running it again updates, never duplicates)."""
+    counts = {"units": await sync_units(session, settings.province_code)}
+    counts["agencies"] = await load_agencies(session, demo_file("agencies.json"))
+    await session.commit()
+    return counts
