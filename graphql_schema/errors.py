@@ -8,7 +8,9 @@ from server.errors import ErrorCode as ServiceErrorCode
 from server.errors import UserInputError
 from server.i18n import Lang, translate
 
-ErrorCode = strawberry.enum(ServiceErrorCode, name="ErrorCode", description="Why a mutation could not be done.")
+ErrorCode = strawberry.enum(
+    ServiceErrorCode, name="ErrorCode", description="Why a mutation could not be done."
+)
 
 
 @strawberry.type(description="A problem with the input that the user can fix. The mutation changed nothing.")

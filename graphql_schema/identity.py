@@ -41,7 +41,9 @@ class Account(Node):
     full_name: str = strawberry.field(description="Full name as registered.")
     phone: str = strawberry.field(description="Mobile number in national form, e.g. 0912345678.")
     email: str | None = strawberry.field(description="Email address, if given.")
-    national_id_masked: str | None = strawberry.field(description="Masked, e.g. 079******123; null until given.")
+    national_id_masked: str | None = strawberry.field(
+        description="Masked, e.g. 079******123; null until given."
+    )
     national_id_verified: bool = strawberry.field(
         description="True once the national ID was confirmed (national identity login, or at an agency's "
         "counter). Only then are dossiers linked."
@@ -98,12 +100,20 @@ class Viewer:
 @strawberry.input(description="A new resident account.")
 class RegisterInput:
     phone: str = strawberry.field(description="Vietnamese mobile number, in any usual form.")
-    password: str = strawberry.field(description="At least 8 characters, not all digits, not a common password.")
+    password: str = strawberry.field(
+        description="At least 8 characters, not all digits, not a common password."
+    )
     full_name: str = strawberry.field(description="Full name.")
     email: str | None = strawberry.field(default=None, description="Email address.")
-    national_id: str | None = strawberry.field(default=None, description="12-digit personal identification number.")
-    home_unit_id: strawberry.ID | None = strawberry.field(default=None, description="Commune or ward of residence.")
-    language: Language | None = strawberry.field(default=None, description="Preferred language; VI by default.")
+    national_id: str | None = strawberry.field(
+        default=None, description="12-digit personal identification number."
+    )
+    home_unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Commune or ward of residence."
+    )
+    language: Language | None = strawberry.field(
+        default=None, description="Preferred language; VI by default."
+    )
 
 
 @strawberry.input(description="Phone and password.")
@@ -124,13 +134,17 @@ class LogoutInput:
 
 @strawberry.type(description="Tokens for a signed-in account, or the errors that prevented signing in.")
 class AuthPayload:
-    access_token: str | None = strawberry.field(default=None, description="Bearer token, valid 15 minutes at most.")
+    access_token: str | None = strawberry.field(
+        default=None, description="Bearer token, valid 15 minutes at most."
+    )
     access_token_expires_at: datetime | None = strawberry.field(default=None, description="When it expires.")
     refresh_token: str | None = strawberry.field(
         default=None, description="Opaque, single-use token to get new tokens; valid 30 days."
     )
     account: Account | None = strawberry.field(default=None, description="The account signed in.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Problems; empty on success.")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems; empty on success."
+    )
 
     @classmethod
     def ok(cls, result: service.AuthResult) -> AuthPayload:
@@ -145,7 +159,9 @@ class AuthPayload:
 @strawberry.type(description="Result of signing out.")
 class LogoutPayload:
     ok: bool = strawberry.field(description="True when the sign-in is revoked.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Problems; empty on success.")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems; empty on success."
+    )
 
 
 # ---------------------------------------------------------------- roots
@@ -188,11 +204,15 @@ class IdentityMutation:
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         ctx = info.context
         try:
-            return AuthPayload.ok(await service.login(ctx.session, ctx.hub.identity, input.phone, input.password))
+            return AuthPayload.ok(
+                await service.login(ctx.session, ctx.hub.identity, input.phone, input.password)
+            )
         except UserInputError as error:
             return AuthPayload(errors=user_errors(error, ctx.language))
 
-    @strawberry.mutation(description="Exchange a refresh token for new tokens. Each refresh token works once.")
+    @strawberry.mutation(
+        description="Exchange a refresh token for new tokens. Each refresh token works once."
+    )
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
         ctx = info.context
         try:
@@ -200,7 +220,9 @@ class IdentityMutation:
         except UserInputError as error:
             return AuthPayload(errors=user_errors(error, ctx.language))
 
-    @strawberry.mutation(description="Sign out: the refresh token and every token rotated from it stop working.")
+    @strawberry.mutation(
+        description="Sign out: the refresh token and every token rotated from it stop working."
+    )
     async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload:
         ctx = info.context
         try:

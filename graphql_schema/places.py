@@ -14,7 +14,9 @@ from server.catalog import models
 from server.i18n import Lang
 
 
-@strawberry.enum(description="Level of an administrative unit. Districts remain only for history (2025 reform).")
+@strawberry.enum(
+    description="Level of an administrative unit. Districts remain only for history (2025 reform)."
+)
 class UnitLevel(Enum):
     PROVINCE = "PROVINCE"
     DISTRICT = "DISTRICT"
@@ -29,7 +31,7 @@ def localized(vi: str, en: str | None, lang: Lang) -> str:
 class AdministrativeUnit(Node):
     id: strawberry.ID = strawberry.field(description="Globally unique ID.")
     code: str = strawberry.field(description="Official code of the unit (General Statistics Office).")
-    name: str = strawberry.field(description="Name, e.g. \"Phường Vũng Tàu\".")
+    name: str = strawberry.field(description='Name, e.g. "Phường Vũng Tàu".')
     level: UnitLevel = strawberry.field(description="Province, district or commune/ward.")
     parent_pk: strawberry.Private[int | None]
 
@@ -50,7 +52,9 @@ class AdministrativeUnit(Node):
         )
 
 
-@strawberry.type(description="A government agency or public-service body that handles procedures and feedback.")
+@strawberry.type(
+    description="A government agency or public-service body that handles procedures and feedback."
+)
 class Agency(Node):
     id: strawberry.ID = strawberry.field(description="Globally unique ID.")
     code: str = strawberry.field(description="Short code of the agency, e.g. SXD.")

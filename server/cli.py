@@ -33,8 +33,13 @@ def _run(coro_fn: Callable[[Any], Awaitable[Any]], settings: Settings) -> Any:
 
 
 # Input fields of the services, as the command line names them.
-FLAGS = {"phone": "--phone", "password": "--password", "fullName": "--name", "nationalId": "--national-id",
-         "agency": "--agency"}
+FLAGS = {
+    "phone": "--phone",
+    "password": "--password",
+    "fullName": "--name",
+    "nationalId": "--national-id",
+    "agency": "--agency",
+}
 
 
 def _user_error_text(error: UserInputError) -> str:
@@ -163,7 +168,9 @@ def cmd_rotate_keys(settings: Settings, _args: argparse.Namespace) -> None:
 
     from server.identity.keys import KeyMaterialError, KeyStore
 
-    store = KeyStore(settings.keys_dir, timedelta(seconds=settings.access_token_seconds), settings.jwt_signing_key_pem)
+    store = KeyStore(
+        settings.keys_dir, timedelta(seconds=settings.access_token_seconds), settings.jwt_signing_key_pem
+    )
     try:
         store.load(create=True)
         new = store.rotate()
@@ -191,10 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=cmd_serve)
 
-    sub.add_parser("migrate", help="bring the database to the newest migration").set_defaults(handler=cmd_migrate)
+    sub.add_parser("migrate", help="bring the database to the newest migration").set_defaults(
+        handler=cmd_migrate
+    )
 
     seed = sub.add_parser("seed", help="load the demo province")
-    seed.add_argument("--demo", action="store_true", help="units, agencies, sectors, procedures, categories, feedback")
+    seed.add_argument(
+        "--demo", action="store_true", help="units, agencies, sectors, procedures, categories, feedback"
+    )
     seed.set_defaults(handler=cmd_seed)
 
     user = sub.add_parser("create-user", help="create an account")
@@ -211,9 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=cmd_verify_identity)
 
     sub.add_parser("export-schema", help="print the served SDL").set_defaults(handler=cmd_export_schema)
-    sub.add_parser("rotate-keys", help="add a signing key; older keys verify until their tokens expire").set_defaults(
-        handler=cmd_rotate_keys
-    )
+    sub.add_parser(
+        "rotate-keys", help="add a signing key; older keys verify until their tokens expire"
+    ).set_defaults(handler=cmd_rotate_keys)
     return parser
 
 

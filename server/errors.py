@@ -87,7 +87,9 @@ class ErrorCollector:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
 
-    def add(self, code: ErrorCode, message: str, field: tuple[str, ...] | None = None, **params: object) -> None:
+    def add(
+        self, code: ErrorCode, message: str, field: tuple[str, ...] | None = None, **params: object
+    ) -> None:
         self.errors.append(FieldError(code, message, field, params))
 
     def raise_if_any(self) -> None:

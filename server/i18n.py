@@ -63,7 +63,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Phiên đăng nhập đã bị sử dụng lại nên đã bị thu hồi. Vui lòng đăng nhập lại.",
         "en": "This session token was used twice, so the session was revoked. Please sign in again.",
     },
-    "agency.not_found": {"vi": "Không tìm thấy cơ quan mã {code}.", "en": "No agency with code {code}."},
+    "agency.not_found": {"vi": "Không tìm thấy cơ quan mã {agency}.", "en": "No agency with code {agency}."},
     "account.not_found": {"vi": "Không tìm thấy tài khoản.", "en": "No such account."},
     "national_id.missing": {
         "vi": "Tài khoản chưa khai báo số định danh cá nhân.",
@@ -74,6 +74,69 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This national ID is already verified for another account.",
     },
     "account.disabled": {"vi": "Tài khoản không còn hoạt động.", "en": "The account is no longer active."},
+    # ---- feedback (server/feedback)
+    "feedback.sign_in": {"vi": "Vui lòng đăng nhập để thực hiện.", "en": "Sign in to do this."},
+    "feedback.not_found": {"vi": "Không tìm thấy phản ánh.", "en": "No such feedback."},
+    "feedback.forbidden": {
+        "vi": "Bạn không có quyền xử lý phản ánh này.",
+        "en": "You may not act on this feedback.",
+    },
+    "feedback.conflict": {
+        "vi": "Phản ánh đã được cập nhật (phiên bản {current}). Vui lòng tải lại.",
+        "en": "The feedback changed meanwhile (now version {current}). Reload it.",
+    },
+    "feedback.invalid_transition": {
+        "vi": "Không thể chuyển phản ánh từ {current} sang {target}.",
+        "en": "The feedback cannot go from {current} to {target}.",
+    },
+    "feedback.title_length": {
+        "vi": "Tiêu đề phải có từ {min} đến {max} ký tự.",
+        "en": "The title must have {min} to {max} characters.",
+    },
+    "feedback.text_length": {
+        "vi": "Nội dung phải có từ {min} đến {max} ký tự.",
+        "en": "The text must have {min} to {max} characters.",
+    },
+    "feedback.key_invalid": {
+        "vi": "Khóa chống gửi trùng phải có từ 1 đến 100 ký tự.",
+        "en": "The idempotency key must have 1 to 100 characters.",
+    },
+    "feedback.category_not_found": {"vi": "Không tìm thấy lĩnh vực phản ánh.", "en": "No such category."},
+    "feedback.agency_not_found": {"vi": "Không tìm thấy cơ quan.", "en": "No such agency."},
+    "feedback.coordinate_invalid": {"vi": "Tọa độ không hợp lệ.", "en": "Not a valid coordinate."},
+    "feedback.out_of_area": {
+        "vi": "Vị trí nằm ngoài địa bàn thành phố.",
+        "en": "The location lies outside the city.",
+    },
+    "feedback.too_many_photos": {
+        "vi": "Chỉ được gửi tối đa {max} ảnh.",
+        "en": "At most {max} photos can be sent.",
+    },
+    "photo.unsupported": {
+        "vi": "Tệp không phải ảnh JPEG, PNG hoặc WebP.",
+        "en": "The file is not a JPEG, PNG or WebP image.",
+    },
+    "photo.too_large": {
+        "vi": "Ảnh quá lớn (tối đa 10 MB và 40 megapixel).",
+        "en": "The image is too large (at most 10 MB and 40 megapixels).",
+    },
+    "feedback.reason_required": {"vi": "Vui lòng nêu lý do.", "en": "Give a reason."},
+    "feedback.duplicate_of_required": {
+        "vi": "Vui lòng chọn phản ánh gốc.",
+        "en": "Name the original feedback.",
+    },
+    "feedback.duplicate_of_invalid": {
+        "vi": "Phản ánh gốc không hợp lệ.",
+        "en": "Not a valid original feedback.",
+    },
+    "feedback.rating_range": {"vi": "Đánh giá phải từ 1 đến 5.", "en": "The rating must lie between 1 and 5."},
+    "feedback.already_rated": {"vi": "Phản ánh đã được đánh giá.", "en": "The feedback was already rated."},
+    "feedback.author_only": {
+        "vi": "Chỉ người gửi phản ánh mới thực hiện được.",
+        "en": "Only the author of the feedback can do this.",
+    },
+    "access.contact_details": {"vi": "thông tin liên hệ", "en": "contact details"},
+    "access.handling_feedback": {"vi": "xử lý phản ánh {ref}", "en": "handling feedback {ref}"},
 }
 
 

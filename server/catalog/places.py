@@ -49,7 +49,9 @@ async def sync_units(session: AsyncSession, province_code: int) -> int:
         unit = existing.get(record.code)
         parent_id = existing[record.parent_code].id if record.parent_code else None
         if unit is None:
-            unit = AdministrativeUnit(code=record.code, name=record.name, level=record.level, parent_id=parent_id)
+            unit = AdministrativeUnit(
+                code=record.code, name=record.name, level=record.level, parent_id=parent_id
+            )
             session.add(unit)
             if parent_id is None:
                 await session.flush()  # children need the province's id

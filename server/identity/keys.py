@@ -51,7 +51,9 @@ class SigningKey:
 def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
     """RFC 7638 JWK thumbprint: a kid that names the key itself."""
     jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
-    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True
+    )
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
@@ -112,7 +114,9 @@ class KeyStore:
         for entry in entries:
             private = _load_pem((self.keys_dir / entry["file"]).read_bytes())
             retired = datetime.fromisoformat(entry["retiredAt"]) if entry.get("retiredAt") else None
-            keys.append(SigningKey(entry["kid"], private, datetime.fromisoformat(entry["createdAt"]), retired))
+            keys.append(
+                SigningKey(entry["kid"], private, datetime.fromisoformat(entry["createdAt"]), retired)
+            )
         self._keys = keys
         self._mtime = stat.st_mtime_ns
 

@@ -94,7 +94,9 @@ def _check_new_account(data: NewAccount, path: tuple[str, ...]) -> tuple[ErrorCo
     return errors, phone
 
 
-async def _issue(session: AsyncSession, deps: IdentityDeps, account: Account, family_id: str, now: datetime) -> AuthResult:
+async def _issue(
+    session: AsyncSession, deps: IdentityDeps, account: Account, family_id: str, now: datetime
+) -> AuthResult:
     access, expires = deps.tokens.issue(
         account_id=account.id, role=account.role, agency_id=account.agency_id, now=now
     )
@@ -131,9 +133,11 @@ async def create_account(
         else:
             agency_id = await session.scalar(select(Agency.id).where(Agency.code == agency_code))
             if agency_id is None:
-                errors.add(ErrorCode.NOT_FOUND, "agency.not_found", (*path, "agency"), code=agency_code)
+                errors.add(ErrorCode.NOT_FOUND, "agency.not_found", (*path, "agency"), agency=agency_code)
     if data.home_unit_id is not None:
-        exists = await session.scalar(select(AdministrativeUnit.id).where(AdministrativeUnit.id == data.home_unit_id))
+        exists = await session.scalar(
+            select(AdministrativeUnit.id).where(AdministrativeUnit.id == data.home_unit_id)
+        )
         if exists is None:
             errors.add(ErrorCode.NOT_FOUND, "unit.not_found", (*path, "homeUnitId"))
     if phone and await session.scalar(select(Account.id).where(Account.phone == phone)):
@@ -179,7 +183,9 @@ async def login(session: AsyncSession, deps: IdentityDeps, raw_phone: str, passw
     until = await deps.throttle.locked_until(session, phone, now)
     if until is not None:
         minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-        raise UserInputError.one(ErrorCode.RATE_LIMITED, "login.rate_limited", ("input", "phone"), minutes=minutes)
+        raise UserInputError.one(
+            ErrorCode.RATE_LIMITED, "login.rate_limited", ("input", "phone"), minutes=minutes
+        )
     account = await session.scalar(select(Account).where(Account.phone == phone))
     if account is None or not passwords.verify_password(account.password_hash, password):
         await deps.throttle.record_failure(session, phone, now)

@@ -57,7 +57,9 @@ class DatabaseLoginThrottle:
 class RedisLoginThrottle:
     """The same rule over a sorted set per phone, shared by every process using this Redis."""
 
-    def __init__(self, redis: object, max_failures: int, window: timedelta, prefix: str = "citizen-hub") -> None:
+    def __init__(
+        self, redis: object, max_failures: int, window: timedelta, prefix: str = "citizen-hub"
+    ) -> None:
         self.redis = redis
         self.max_failures = max_failures
         self.window = window
