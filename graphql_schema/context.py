@@ -58,7 +58,9 @@ Info = StrawberryInfo[Context, None]
 
 class SessionPerOperation(SchemaExtension):
     async def on_operation(self):  # type: ignore[override]
-        yield
-        context = self.execution_context.context
-        if isinstance(context, Context):
-            await context.close()
+        try:
+            yield
+        finally:  # also when an extension stops the operation (timeout, refused persisted query)
+            context = self.execution_context.context
+            if isinstance(context, Context):
+                await context.close()

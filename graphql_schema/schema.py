@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 
 from graphql_schema import places  # noqa: F401  (registers node resolvers)
 from graphql_schema.context import Info, SessionPerOperation
+from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
 from graphql_schema.masking import MaskUnexpectedErrors
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
@@ -36,7 +37,7 @@ def build_schema(*, development: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[SessionPerOperation, MaskUnexpectedErrors],
+        extensions=[*GUARD_EXTENSIONS, SessionPerOperation, MaskUnexpectedErrors],
         config=StrawberryConfig(disable_field_suggestions=not development),
         scalar_overrides={datetime: DateTime},
     )

@@ -12,9 +12,12 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
 
 from graphql_schema.context import Context
+from graphql_schema.transport import refuse_unsafe_request, transport_error_response
 from server.hub import Hub
 from server.i18n import parse_accept_language
 from server.identity.principal import ANONYMOUS
@@ -41,6 +44,20 @@ class HubGraphQL(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self._hub_getter = hub_getter
         self._ide_csp = _ide_csp(self.graphql_ide_html) if self.graphql_ide_html else ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            refuse_unsafe_request(scope)
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:  # GraphQL-shaped, so clients read every refusal the same way
+            response = transport_error_response(error)
+        await response(scope, receive, send)
+
+    def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
+        raise HTTPException(400, "Batching is off: send one operation per request (a JSON object, not an array).")
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         hub: Hub = self._hub_getter()

@@ -33,6 +33,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
 def _list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
     raw = env.get(name)
     if raw is None:
@@ -74,6 +84,25 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=list)
     db_pool_size: int = 20
     log_requests: bool = True
+    # GraphQL limits (graphql_schema/limits.py, cost.py); the page size maximum is relay.MAX_PAGE.
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphql_max_directives: int = 8
+    graphql_max_cost: int = 1000
+    graphql_mutation_cost: int = 10
+    graphql_timeout_seconds: float = 10.0
+    graphql_document_cache_size: int = 1000
+    # Rate limit by query cost per principal: a token bucket (server/ratelimit.py).
+    rate_limit_bucket_size: int = 2000
+    rate_limit_restore_rate: float = 100.0  # points per second
+    redis_key_prefix: str = "hub:"
+    # Persisted queries: "apq" (Apollo automatic persisted queries), "allowlist" (only the documents of
+    # persisted_queries_file run) or "off".
+    persisted_queries: str = "apq"
+    persisted_queries_file: Path | None = None
+    # Debug only: an X-SQL-Statements response header counting the SQL statements of each request.
+    sql_statement_count_header: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -119,4 +148,33 @@ class Settings:
             allowed_origins=_list(env, "ALLOWED_ORIGINS", [public_base_url]),
             db_pool_size=_int(env, "DB_POOL_SIZE", 20),
             log_requests=_bool(env, "LOG_REQUESTS", True),
+            **_graphql_limits(env),
         )
+
+def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
+    mode = (env.get("PERSISTED_QUERIES") or "apq").lower()
+    if mode not in {"apq", "allowlist", "off"}:
+        raise SettingsError(f"PERSISTED_QUERIES must be apq, allowlist or off, got {mode!r}")
+    file = env.get("PERSISTED_QUERIES_FILE") or None
+    if mode == "allowlist" and not file:
+        raise SettingsError("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE (JSON: sha256 -> query)")
+    limits: dict[str, object] = {
+        "graphql_max_depth": _int(env, "GRAPHQL_MAX_DEPTH", 10),
+        "graphql_max_aliases": _int(env, "GRAPHQL_MAX_ALIASES", 15),
+        "graphql_max_tokens": _int(env, "GRAPHQL_MAX_TOKENS", 2000),
+        "graphql_max_directives": _int(env, "GRAPHQL_MAX_DIRECTIVES", 8),
+        "graphql_max_cost": _int(env, "GRAPHQL_MAX_COST", 1000),
+        "graphql_mutation_cost": _int(env, "GRAPHQL_MUTATION_COST", 10),
+        "graphql_timeout_seconds": _float(env, "GRAPHQL_TIMEOUT_SECONDS", 10.0),
+        "graphql_document_cache_size": _int(env, "GRAPHQL_DOCUMENT_CACHE_SIZE", 1000),
+        "rate_limit_bucket_size": _int(env, "RATE_LIMIT_BUCKET_SIZE", 2000),
+        "rate_limit_restore_rate": _float(env, "RATE_LIMIT_RESTORE_RATE", 100.0),
+        "redis_key_prefix": env.get("REDIS_KEY_PREFIX") or "hub:",
+        "persisted_queries": mode,
+        "persisted_queries_file": Path(file).resolve() if file else None,
+    }
+    if limits["rate_limit_restore_rate"] <= 0 or limits["rate_limit_bucket_size"] <= 0:  # type: ignore[operator]
+        raise SettingsError("RATE_LIMIT_BUCKET_SIZE and RATE_LIMIT_RESTORE_RATE must be positive")
+    if limits["graphql_timeout_seconds"] <= 0:  # type: ignore[operator]
+        raise SettingsError("GRAPHQL_TIMEOUT_SECONDS must be positive")
+    return limits
