@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from graphql_schema import places  # noqa: F401  (registers node resolvers)
+from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
@@ -28,7 +29,7 @@ class NodeQuery:
         return await resolver(info, int(parsed[1])) if resolver is not None else None
 
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery))
+Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery))
 Mutation = merge_types("Mutation", (IdentityMutation,))
 
 

@@ -11,9 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from graphql_schema.http_cache import CatalogHttpCache
 from graphql_schema.schema import build_schema
 from graphql_schema.view import HubGraphQL
 from server.config import Settings
+from server.db import SqlStatementCounter
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
 
@@ -77,12 +79,15 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
-        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        # GET queries of catalogue data get ETag/Cache-Control and 304 (graphql_schema/http_cache.py).
+        Route("/graphql", CatalogHttpCache(GraphQLEndpoint()), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     return app
+    if settings.sql_statement_count_header:
+        app.add_middleware(SqlStatementCounter)
 
 
 def app_from_env() -> Starlette:

@@ -149,7 +149,9 @@ class Settings:
             db_pool_size=_int(env, "DB_POOL_SIZE", 20),
             log_requests=_bool(env, "LOG_REQUESTS", True),
             **_graphql_limits(env),
+            sql_statement_count_header=_bool(env, "SQL_STATEMENT_COUNT_HEADER", False),
         )
+
 
 def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
     mode = (env.get("PERSISTED_QUERIES") or "apq").lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +62,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    engine = _create_engine(settings, pool_size)
+    if settings.sql_statement_count_header:
+        count_statements(engine)
+    return engine
+
+
+def _create_engine(settings: Settings, pool_size: int | None) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 10})
@@ -79,3 +87,64 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# ---------------------------------------------------------------- objects migrations make by hand
+
+# Full-text objects that models cannot declare (SQLite FTS5 tables and their shadow tables, PostgreSQL GIN
+# expression indexes). By convention their names contain "_fts" (e.g. `procedures_fts`, `ix_fts_procedures`);
+# alembic's autogenerate and the model/migration comparison skip them through this predicate.
+def is_hand_made(name: str | None) -> bool:
+    return bool(name) and ("_fts" in name or name.startswith("fts_"))  # type: ignore[operator]
+
+
+def include_in_autogenerate(_obj: Any, name: str | None, _type: str, _reflected: bool, _other: Any) -> bool:
+    """alembic `include_object` hook: everything except the hand-made full-text objects."""
+    return not is_hand_made(name)
+
+
+# ---------------------------------------------------------------- SQL statement counting
+
+# The statement counter of the current request, when counting is on (see SqlStatementCounter).
+_statement_count: ContextVar[list[int] | None] = ContextVar("sql_statement_count", default=None)
+
+
+def _count_statement(*_args: Any) -> None:
+    box = _statement_count.get()
+    if box is not None:
+        box[0] += 1
+
+
+def count_statements(engine: AsyncEngine) -> None:
+    """Count every SQL statement the engine sends, per request (see SqlStatementCounter)."""
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+
+
+class SqlStatementCounter:
+    """ASGI layer that adds `X-SQL-Statements: N` to each HTTP response: statements sent while serving it.
+
+    Debug only (setting SQL_STATEMENT_COUNT_HEADER=true): tests use it to prove that a list costs the same
+    number of statements whatever its page size. The count lives in a context variable that SQLAlchemy's
+    async layer and strawberry's DataLoader tasks inherit, so concurrent requests do not mix.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        box = [0]
+        token = _statement_count.set(box)
+
+        async def send_with_count(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-sql-statements", str(box[0]).encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_count)
+        finally:
+            _statement_count.reset(token)

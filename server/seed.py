@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.catalog.demo import enumerate_rows, load_feedback_categories, load_sectors
+from server.catalog.importer import import_records, parse_rows
 from server.catalog.models import AdministrativeUnit, Agency
 from server.catalog.places import sync_units
 from server.config import Settings
@@ -41,5 +43,14 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> dict[str, int]
     """Load the demo province (idempotent: running it again updates, never duplicates)."""
     counts = {"units": await sync_units(session, settings.province_code)}
     counts["agencies"] = await load_agencies(session, demo_file("agencies.json"))
+    await session.flush()
+    counts["sectors"] = await load_sectors(session, demo_file("sectors.json"))
+    # The demo procedures are in the import shape: the importer is the one writer of procedures.
+    procedures = parse_rows(list(enumerate_rows(demo_file("procedures.json"))))
+    imported = await import_records(session, procedures)
+    counts["procedures"] = imported.created + imported.updated + imported.unchanged
+    categories = demo_file("feedback_categories.json")
+    counts["feedback categories"] = await load_feedback_categories(session, categories)
+    # feedback demo data: loaded by server.feedback (here: after the catalogue, before the commit)
     await session.commit()
     return counts
