@@ -180,6 +180,39 @@ def cmd_rotate_keys(settings: Settings, _args: argparse.Namespace) -> None:
     print(f"new signing key {new.kid}; {kept} key(s) published for verification")
 
 
+def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> None:
+    """All or nothing: any malformed row is reported (place and reason) and nothing of the file is stored."""
+    from pathlib import Path
+
+    from server.catalog.importer import CatalogImportError, import_file
+    from server.migrate import upgrade
+
+    path = Path(args.file)
+    if not path.is_file():
+        fail(f"no such file: {args.file}")
+    upgrade(settings)
+
+    async def run(hub: Any) -> Any:
+        async with hub.session_factory() as session:
+            result = await import_file(session, path)  # on error the session closes without commit
+            await session.commit()
+            return result
+
+    try:
+        result = _run(run, settings)
+    except CatalogImportError as error:
+        for where, reason in error.problems:
+            print(f"{args.file}: {where}: {reason}", file=sys.stderr)
+        count = len(error.problems)
+        print(f"citizen-hub: nothing imported from {args.file} ({count} problem(s))", file=sys.stderr)
+        raise SystemExit(1) from None
+    created = f"; new sectors: {', '.join(result.sectors_created)}" if result.sectors_created else ""
+    print(
+        f"imported {path.name}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged{created}"
+    )
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -225,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "rotate-keys", help="add a signing key; older keys verify until their tokens expire"
     ).set_defaults(handler=cmd_rotate_keys)
+    catalog = sub.add_parser("import-catalog", help="import procedures from a national catalogue export")
+    catalog.add_argument("file", help="a JSON or CSV export; the accepted shapes: docs/catalogue.md")
+    catalog.set_defaults(handler=cmd_import_catalog)
     return parser
 
 

@@ -330,7 +330,8 @@ def parse_row(where: str, raw: dict[str, Any]) -> ProcedureRecord:
     )
 
 
-def parse_rows(rows: list[tuple[str, dict[str, Any]]]) -> list[ProcedureRecord]:
+def check_rows(rows: list[tuple[str, dict[str, Any]]]) -> tuple[list[ProcedureRecord], list[tuple[str, str]]]:
+    """The well-formed records, and (place, reason) for every malformed row."""
     records: list[ProcedureRecord] = []
     problems: list[tuple[str, str]] = []
     first_seen: dict[str, str] = {}
@@ -341,12 +342,15 @@ def parse_rows(rows: list[tuple[str, dict[str, Any]]]) -> list[ProcedureRecord]:
             problems.append((where, str(exc)))
             continue
         if record.code in first_seen:
-            problems.append(
-                (where, f"procedure code {record.code} already given at {first_seen[record.code]}")
-            )
+            problems.append((where, f"procedure code {record.code} repeats {first_seen[record.code]}"))
             continue
         first_seen[record.code] = where
         records.append(record)
+    return records, problems
+
+
+def parse_rows(rows: list[tuple[str, dict[str, Any]]]) -> list[ProcedureRecord]:
+    records, problems = check_rows(rows)
     if problems:
         raise CatalogImportError(problems)
     return records
@@ -359,12 +363,15 @@ def _sector_code_from_name(name: str) -> str:
     return fold(name).upper().replace(" ", "-")[:MAX_CODE] or "SECTOR"
 
 
-async def import_records(session: AsyncSession, records: list[ProcedureRecord]) -> ImportResult:
+async def import_records(
+    session: AsyncSession, records: list[ProcedureRecord], problems: list[tuple[str, str]] | None = None
+) -> ImportResult:
     """Create or update the procedures (by code) in the session's transaction; the caller commits.
 
     Sectors are found by code, else by name (folded); an unknown one is created from the row's sector name
     (its code from sectorCode, or made from the name). Agencies must exist (by code, else by folded name):
     an unknown agency makes the row malformed, since an agency needs contact data a catalogue row lacks.
+    `problems` found earlier (malformed rows) are reported together with these, in file order.
     """
     result = ImportResult()
     sectors = list(await session.scalars(select(Sector)))
@@ -374,7 +381,8 @@ async def import_records(session: AsyncSession, records: list[ProcedureRecord]) 
     agency_by_code = {code: pk for pk, code, _ in agency_rows}
     agency_by_name = {fold(name): pk for pk, _, name in agency_rows}
 
-    problems: list[tuple[str, str]] = []
+    earlier = list(problems or [])
+    problems = []
     new_sectors: dict[str, dict[str, Any]] = {}
     resolved: list[tuple[ProcedureRecord, str, int]] = []  # record, sector code, agency id
     for record in records:
@@ -391,8 +399,8 @@ async def import_records(session: AsyncSession, records: list[ProcedureRecord]) 
             )
             continue
         resolved.append((record, sector_code, agency_id))
-    if problems:
-        raise CatalogImportError(problems)
+    if earlier or problems:
+        raise CatalogImportError(_in_file_order(earlier + problems))
 
     now = utcnow()
     if new_sectors:
@@ -476,6 +484,15 @@ def _values(record: ProcedureRecord, sector_id: int, agency_id: int) -> dict[str
     }
 
 
+def _in_file_order(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def position(problem: tuple[str, str]) -> int:
+        number = problem[0].rsplit(" ", 1)[-1]
+        return int(number) if number.isdigit() else -1
+
+    return sorted(problems, key=position)
+
+
 async def import_file(session: AsyncSession, path: Path) -> ImportResult:
-    """Parse and import a whole file in the session's transaction (the caller commits)."""
-    return await import_records(session, parse_rows(read_rows(path)))
+    """Check and import a whole file in the session's transaction (the caller commits)."""
+    records, problems = check_rows(read_rows(path))
+    return await import_records(session, records, problems)
