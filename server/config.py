@@ -69,6 +69,8 @@ class Settings:
     database_url: str
     public_base_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
+    # Namespace of every Redis key and channel, so several hubs can share one Redis.
+    redis_prefix: str = "citizen-hub"
     lgsp_webhook_secret: str | None = None
     environment: str = "production"
     # The province this hub serves: a code of the `vietnam-provinces` package (79 = Ho Chi Minh City).
@@ -127,13 +129,14 @@ class Settings:
         database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'citizen-hub.sqlite3'}"
         public_base_url = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
         access_seconds = _int(env, "ACCESS_TOKEN_SECONDS", 900)
-        if not 30 <= access_seconds <= 900:
-            raise SettingsError("ACCESS_TOKEN_SECONDS must lie between 30 and 900 (15 minutes)")
+        if not 5 <= access_seconds <= 900:
+            raise SettingsError("ACCESS_TOKEN_SECONDS must lie between 5 and 900 (15 minutes)")
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(database_url),
             public_base_url=public_base_url,
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("REDIS_PREFIX") or "citizen-hub",
             lgsp_webhook_secret=env.get("LGSP_WEBHOOK_SECRET") or None,
             environment=env.get("ENVIRONMENT", "production"),
             province_code=_int(env, "PROVINCE_CODE", 79),
@@ -159,7 +162,7 @@ def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
         raise SettingsError(f"PERSISTED_QUERIES must be apq, allowlist or off, got {mode!r}")
     file = env.get("PERSISTED_QUERIES_FILE") or None
     if mode == "allowlist" and not file:
-        raise SettingsError("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE (JSON: sha256 -> query)")
+        raise SettingsError("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE (sha256 -> query)")
     limits: dict[str, object] = {
         "graphql_max_depth": _int(env, "GRAPHQL_MAX_DEPTH", 10),
         "graphql_max_aliases": _int(env, "GRAPHQL_MAX_ALIASES", 15),

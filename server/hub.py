@@ -42,7 +42,7 @@ class Hub:
             import redis.asyncio as aioredis
 
             redis = aioredis.from_url(settings.redis_url, decode_responses=True)
-            throttle = RedisLoginThrottle(redis, settings.login_max_failures, window)
+            throttle = RedisLoginThrottle(redis, settings.login_max_failures, window, settings.redis_prefix)
         else:
             throttle = DatabaseLoginThrottle(settings.login_max_failures, window)
         identity = IdentityDeps(tokens, throttle, timedelta(days=settings.refresh_token_days))
