@@ -44,7 +44,7 @@ def test_processes_sharing_the_database_agree(new_hub) -> None:
 
 
 def test_processes_sharing_only_redis_agree(new_hub) -> None:
-    """Two hubs with separate databases but one Redis: only Redis can carry the count from one to the other."""
+    """Two hubs with separate databases but one Redis: only Redis carries the count from one to the other."""
     if reason := redis_available():
         pytest.skip(reason)
     env = {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"test-{uuid.uuid4().hex}"}
