@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,6 +15,10 @@ from graphql_schema.relay import Node, decode_id, node_resolver, to_global_id
 from server.errors import UserInputError
 from server.identity import models, service
 from server.identity.principal import Role as ServiceRole
+
+if TYPE_CHECKING:
+    from graphql_schema.feedback import FeedbackConnection, FeedbackStatus
+    from graphql_schema.privacy import DataAccessEventConnection
 
 Role = strawberry.enum(ServiceRole, name="Role", description="What an account may do in the hub.")
 
@@ -85,6 +90,13 @@ async def _account_node(info: Info, pk: int) -> Account | None:
     return Account.from_model(account) if account is not None else None
 
 
+LazyFeedbackConnection = Annotated["FeedbackConnection", strawberry.lazy("graphql_schema.feedback")]
+LazyFeedbackStatus = Annotated["FeedbackStatus", strawberry.lazy("graphql_schema.feedback")]
+LazyDataAccessEventConnection = Annotated[
+    "DataAccessEventConnection", strawberry.lazy("graphql_schema.privacy")
+]
+
+
 @strawberry.type(description="The signed-in person and everything that is theirs.")
 class Viewer:
     account_model: strawberry.Private[models.Account]
@@ -92,6 +104,43 @@ class Viewer:
     @strawberry.field(description="The signed-in account.")
     def account(self) -> Account:
         return Account.from_model(self.account_model)
+
+    # Feedback and privacy fields live in their own modules (lazy types avoid an import cycle).
+    @strawberry.field(description="Feedback this account submitted, anonymous ones included.")
+    async def feedbacks(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> LazyFeedbackConnection:
+        from graphql_schema.feedback import viewer_feedbacks
+
+        return await viewer_feedbacks(info.context, first, after)
+
+    @strawberry.field(description="Feedback this account follows (supporting one also follows it).")
+    async def followed_feedbacks(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> LazyFeedbackConnection:
+        from graphql_schema.feedback import viewer_followed
+
+        return await viewer_followed(info.context, first, after)
+
+    @strawberry.field(description="For cadres: the work queue of their agency, newest first.")
+    async def assigned_feedbacks(
+        self,
+        info: Info,
+        status: list[LazyFeedbackStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> LazyFeedbackConnection:
+        from graphql_schema.feedback import viewer_assigned
+
+        return await viewer_assigned(info.context, status, first, after)
+
+    @strawberry.field(description="Who read this person's personal data, what and why; newest first.")
+    async def data_access_log(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> LazyDataAccessEventConnection:
+        from graphql_schema.privacy import viewer_data_access_log
+
+        return await viewer_data_access_log(info.context, first, after)
 
 
 # ---------------------------------------------------------------- inputs and payloads

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from graphql_schema import places  # noqa: F401  (registers node resolvers)
 from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
+from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
 from graphql_schema.masking import MaskUnexpectedErrors
@@ -29,8 +30,8 @@ class NodeQuery:
         return await resolver(info, int(parsed[1])) if resolver is not None else None
 
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery))
-Mutation = merge_types("Mutation", (IdentityMutation,))
+Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, FeedbackMutation))
 
 
 def build_schema(*, development: bool = False) -> strawberry.Schema:

@@ -16,8 +16,10 @@ from graphql_schema.schema import build_schema
 from graphql_schema.view import HubGraphQL
 from server.config import Settings
 from server.db import SqlStatementCounter
+from server.feedback.sweep import feedback_sweeper
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
+from server.media.http import media_endpoint
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -32,7 +34,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         owned = hub is None
         state["hub"] = hub or Hub.build(settings)
         try:
-            yield
+            async with feedback_sweeper(state["hub"]):
+                yield
         finally:
             if owned:
                 await state["hub"].close()
@@ -82,6 +85,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         # GET queries of catalogue data get ETag/Cache-Control and 304 (graphql_schema/http_cache.py).
         Route("/graphql", CatalogHttpCache(GraphQLEndpoint()), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
+        Route("/media/{name:path}", media_endpoint(current_hub), methods=["GET", "HEAD"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)

@@ -1,7 +1,9 @@
 """Imports every domain's models so that Base.metadata knows all tables (alembic, tests)."""
 
 from server.catalog import models as catalog_models
-from server.identity import models as identity_models
 from server.db import Base
+from server.feedback import models as feedback_models
+from server.identity import models as identity_models
+from server.privacy import models as privacy_models
 
-__all__ = ["Base", "catalog_models", "identity_models"]
+__all__ = ["Base", "catalog_models", "feedback_models", "identity_models", "privacy_models"]

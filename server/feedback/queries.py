@@ -1,0 +1,260 @@
+"""Reading feedback: one report with everything around it, the public feed, nearby reports, statistics.
+
+A page costs a fixed number of statements: the page itself (its category, unit, agency and author
+joined in, the total as a window count) and one batched load of its photos.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from server.db import utcnow
+from server.errors import BadRequest
+from server.feedback.geo import EARTH_RADIUS_M
+from server.feedback.models import Feedback, FeedbackEvent, FeedbackFollow, FeedbackSupport
+from server.feedback.states import OPEN, Status
+from server.identity.principal import Principal
+from server.text import words
+
+SIMILAR_RADIUS_M = 150
+MAX_RADIUS_M = 50_000
+OPEN_VALUES = tuple(s.value for s in OPEN)
+
+
+def _card_options() -> list[Any]:
+    return [
+        joinedload(Feedback.category),
+        joinedload(Feedback.unit),
+        joinedload(Feedback.assigned_agency),
+        joinedload(Feedback.author),
+        selectinload(Feedback.photos),
+    ]
+
+
+async def load_feedback(session: AsyncSession, feedback_id: int) -> Feedback:
+    """One feedback with its photos and related rows, fresh from the database (after a change)."""
+    session.expire_all()
+    row = await session.scalar(
+        select(Feedback)
+        .where(Feedback.id == feedback_id)
+        .options(*_card_options())
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def get_feedback(session: AsyncSession, feedback_id: int) -> Feedback | None:
+    return await session.scalar(select(Feedback).where(Feedback.id == feedback_id).options(*_card_options()))
+
+
+async def timelines(session: AsyncSession, feedback_ids: Sequence[int]) -> dict[int, list[FeedbackEvent]]:
+    """The timelines of several feedbacks in two statements (events, then their photos)."""
+    rows = await session.scalars(
+        select(FeedbackEvent)
+        .where(FeedbackEvent.feedback_id.in_(feedback_ids))
+        .options(selectinload(FeedbackEvent.photos))
+        .order_by(FeedbackEvent.id)
+    )
+    found: dict[int, list[FeedbackEvent]] = {pk: [] for pk in feedback_ids}
+    for event in rows:
+        found[event.feedback_id].append(event)
+    return found
+
+
+async def flags(
+    session: AsyncSession, principal: Principal, feedback_ids: Sequence[int], *, support: bool
+) -> set[int]:
+    """Which of these the signed-in account supports (or follows)."""
+    if principal.account_id is None or not feedback_ids:
+        return set()
+    model = FeedbackSupport if support else FeedbackFollow
+    return set(
+        await session.scalars(
+            select(model.feedback_id).where(
+                model.account_id == principal.account_id, model.feedback_id.in_(feedback_ids)
+            )
+        )
+    )
+
+
+@dataclass
+class FeedFilter:
+    statuses: list[str] | None = None
+    category_id: int | None = None
+    unit_id: int | None = None
+    near: tuple[float, float] | None = None
+    radius_m: int | None = None
+    search: str | None = None
+    overdue: bool | None = None
+    author_account_id: int | None = None
+    followed_by: int | None = None
+    agency_id: int | None = None
+
+
+def _distance2(lat: float, lon: float) -> ColumnElement[float]:
+    """Squared metres on a local flat projection: only arithmetic, so SQLite and PostgreSQL agree."""
+    k = math.pi * EARTH_RADIUS_M / 180
+    kx = k * math.cos(math.radians(lat))
+    dy = (Feedback.latitude - lat) * k
+    dx = (Feedback.longitude - lon) * kx
+    return dy * dy + dx * dx
+
+
+def _filtered(f: FeedFilter, now: datetime) -> tuple[Select[Any], ColumnElement[float] | None]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.statuses:
+        conditions.append(Feedback.status.in_(f.statuses))
+    if f.category_id is not None:
+        conditions.append(Feedback.category_id == f.category_id)
+    if f.unit_id is not None:
+        conditions.append(Feedback.unit_id == f.unit_id)
+    if f.author_account_id is not None:
+        conditions.append(Feedback.author_account_id == f.author_account_id)
+    if f.agency_id is not None:
+        conditions.append(Feedback.assigned_agency_id == f.agency_id)
+    if f.followed_by is not None:
+        conditions.append(
+            Feedback.id.in_(
+                select(FeedbackFollow.feedback_id).where(FeedbackFollow.account_id == f.followed_by)
+            )
+        )
+    for word in words(f.search)[:8]:
+        conditions.append(Feedback.search_text.like(f"% {word}%"))
+    overdue = and_(Feedback.due_at.is_not(None), Feedback.due_at < now, Feedback.status.in_(OPEN_VALUES))
+    if f.overdue is True:
+        conditions.append(overdue)
+    elif f.overdue is False:
+        conditions.append(~overdue)
+    distance: ColumnElement[float] | None = None
+    if f.radius_m is not None and f.near is None:
+        raise BadRequest("filter.radiusMeters needs filter.near.")
+    if f.near is not None:
+        lat, lon = f.near
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise BadRequest("filter.near is not a valid coordinate.")
+        distance = _distance2(lat, lon)
+        if f.radius_m is not None:
+            if not 1 <= f.radius_m <= MAX_RADIUS_M:
+                raise BadRequest(f"filter.radiusMeters must lie between 1 and {MAX_RADIUS_M}.")
+            # A box first (the lat/lon index can serve it), then the exact circle.
+            dlat = math.degrees(f.radius_m / EARTH_RADIUS_M)
+            dlon = dlat / max(0.01, math.cos(math.radians(lat)))
+            conditions += [
+                Feedback.latitude.between(lat - dlat, lat + dlat),
+                Feedback.longitude.between(lon - dlon, lon + dlon),
+                distance <= float(f.radius_m) ** 2,
+            ]
+    return select(Feedback).where(*conditions), distance
+
+
+ORDERS = ("NEWEST", "MOST_SUPPORTED", "NEAREST")
+
+
+async def feed(
+    session: AsyncSession, f: FeedFilter, order: str, offset: int, limit: int
+) -> tuple[list[Feedback], int]:
+    """A page of feedback and the total matching the filter."""
+    if order == "NEAREST" and f.near is None:
+        raise BadRequest("orderBy NEAREST needs filter.near (the point to measure from).")
+    query, distance = _filtered(f, utcnow())
+    if order == "NEAREST":
+        assert distance is not None
+        query = query.order_by(distance, Feedback.id.desc())
+    elif order == "MOST_SUPPORTED":
+        query = query.order_by(Feedback.support_count.desc(), Feedback.id.desc())
+    else:
+        query = query.order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    total_col = func.count().over().label("total")
+    rows = (
+        (
+            await session.execute(
+                query.add_columns(total_col).options(*_card_options()).offset(offset).limit(limit)
+            )
+        )
+        .unique()
+        .all()
+    )
+    items = [row[0] for row in rows]
+    if rows:
+        total = int(rows[0][1])
+    elif offset == 0:
+        total = 0
+    else:  # past the end: the window count saw no row, ask once
+        total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return items, total
+
+
+async def similar(
+    session: AsyncSession, category_id: int, lat: float, lon: float, limit: int = 10
+) -> list[Feedback]:
+    """Open feedback of the category within 150 m, nearest first: a "me too" instead of a duplicate."""
+    f = FeedFilter(
+        statuses=list(OPEN_VALUES), category_id=category_id, near=(lat, lon), radius_m=SIMILAR_RADIUS_M
+    )
+    items, _ = await feed(session, f, "NEAREST", 0, limit)
+    return items
+
+
+@dataclass
+class Stats:
+    total: int
+    by_status: list[tuple[str, int]]
+    resolved_on_time_rate: float | None
+    average_resolution_hours: float | None
+    average_rating: float | None
+
+
+async def stats(
+    session: AsyncSession,
+    category_id: int | None = None,
+    unit_id: int | None = None,
+    since: datetime | None = None,
+) -> Stats:
+    conditions: list[ColumnElement[bool]] = []
+    if category_id is not None:
+        conditions.append(Feedback.category_id == category_id)
+    if unit_id is not None:
+        conditions.append(Feedback.unit_id == unit_id)
+    if since is not None:
+        conditions.append(Feedback.created_at >= since)
+    counts = dict(
+        (
+            await session.execute(
+                select(Feedback.status, func.count()).where(*conditions).group_by(Feedback.status)
+            )
+        ).all()
+    )
+    rating = await session.scalar(
+        select(func.avg(Feedback.rating)).where(*conditions, Feedback.rating.is_not(None))
+    )
+    # Durations are computed here: date arithmetic differs between SQLite and PostgreSQL.
+    resolved = (
+        await session.execute(
+            select(
+                Feedback.created_at,
+                Feedback.resolved_at,
+                Feedback.closed_at,
+                Feedback.due_at,
+                Feedback.status,
+            ).where(*conditions, Feedback.resolved_at.is_not(None))
+        )
+    ).all()
+    hours = [(r.resolved_at - r.created_at).total_seconds() / 3600 for r in resolved]
+    with_due = [r for r in resolved if r.due_at is not None]
+    on_time = sum(1 for r in with_due if r.resolved_at <= r.due_at)
+    return Stats(
+        total=sum(counts.values()),
+        by_status=[(s.value, int(counts.get(s.value, 0))) for s in Status],
+        resolved_on_time_rate=(on_time / len(with_due)) if with_due else None,
+        average_resolution_hours=(sum(hours) / len(hours)) if hours else None,
+        average_rating=float(rating) if rating is not None else None,
+    )

@@ -1,0 +1,1 @@
+"""Uploaded photos: validated, cleaned of metadata, resized and stored by content."""

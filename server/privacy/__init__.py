@@ -1,0 +1,1 @@
+"""Records of who read a person's personal data, shown to that person."""
