@@ -37,6 +37,8 @@ STRONG_PASSWORD = "Hoa sen nở giữa hè 2026"
 def start_hub(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = True) -> HubProcess:
     database = new_database(tmp)
     process = HubProcess(data_dir=tmp / "data", database=database, env=dict(env or {}))
+    # Debug header X-SQL-Statements on every response: tests prove lists cost no statement per row with it.
+    process.env.setdefault("SQL_STATEMENT_COUNT_HEADER", "true")
     if not demo:
         process.env.setdefault("LOAD_DEMO_DATA", "false")
     elif database.backend != "sqlite":
