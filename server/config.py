@@ -155,7 +155,6 @@ class Settings:
             sql_statement_count_header=_bool(env, "SQL_STATEMENT_COUNT_HEADER", False),
         )
 
-
 def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
     mode = (env.get("PERSISTED_QUERIES") or "apq").lower()
     if mode not in {"apq", "allowlist", "off"}:
@@ -183,3 +182,18 @@ def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
     if limits["graphql_timeout_seconds"] <= 0:  # type: ignore[operator]
         raise SettingsError("GRAPHQL_TIMEOUT_SECONDS must be positive")
     return limits
+
+
+def _notify_settings(env: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {
+        "dispatch_poll_seconds": _float(env, "DISPATCH_POLL_SECONDS", 1.0),
+        "dispatch_delay_seconds": _float(env, "DISPATCH_DELAY_SECONDS", 0.0),
+        "dispatch_lease_seconds": _float(env, "DISPATCH_LEASE_SECONDS", 10.0),
+        "vapid_private_key": env.get("VAPID_PRIVATE_KEY") or None,
+        "vapid_subject": env.get("VAPID_SUBJECT") or None,
+        "push_ttl_seconds": _int(env, "PUSH_TTL_SECONDS", 86400),
+        "push_backoff_seconds": _float(env, "PUSH_BACKOFF_SECONDS", 1.0),
+    }
+    if values["dispatch_poll_seconds"] <= 0 or values["dispatch_lease_seconds"] <= 0:  # type: ignore[operator]
+        raise SettingsError("DISPATCH_POLL_SECONDS and DISPATCH_LEASE_SECONDS must be positive")
+    return values

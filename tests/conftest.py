@@ -48,7 +48,9 @@ def start_hub(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = True
 
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = start_hub(tmp_path_factory.mktemp("hub"))
+    # Every test talks to this hub from 127.0.0.1: one anonymous rate-limit bucket for the whole suite.
+    # A bucket that never runs dry keeps tests independent; tests/test_limits.py tests the limiter itself.
+    process = start_hub(tmp_path_factory.mktemp("hub"), {"RATE_LIMIT_BUCKET_SIZE": "100000000"})
     yield process
     process.stop()
     process.database.drop()
