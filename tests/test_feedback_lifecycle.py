@@ -1,4 +1,4 @@
-"""The feedback lifecycle through GraphQL: cadres move it, authors reopen and rate, residents support and follow."""
+"""The feedback lifecycle: cadres move it, authors reopen and rate, residents support and follow."""
 
 from __future__ import annotations
 
@@ -39,17 +39,22 @@ mutation($input: RateFeedbackInput!) {{
 }}"""
 SUPPORT = """
 mutation($input: SetFeedbackFlagInput!) {
-  supportFeedback(input: $input) { feedback { id supportCount viewerHasSupported viewerIsFollowing } errors { code } }
+  supportFeedback(input: $input) {
+    feedback { id supportCount viewerHasSupported viewerIsFollowing } errors { code }
+  }
 }"""
 FOLLOW = """
 mutation($input: SetFeedbackFlagInput!) {
   followFeedback(input: $input) { feedback { id viewerIsFollowing } errors { code } }
 }"""
 CONTACT = """
-query($id: ID!) { node(id: $id) { ... on Feedback { authorContact { fullName phone } author { displayName } } } }
+query($id: ID!) {
+  node(id: $id) { ... on Feedback { authorContact { fullName phone } author { displayName } } }
+}
 """
 ACCESS_LOG = """
-{ viewer { dataAccessLog(first: 10) { totalCount edges { node { what purpose accessor { displayName role agency { code } } } } } } }
+{ viewer { dataAccessLog(first: 10) {
+  totalCount edges { node { what purpose accessor { displayName role agency { code } } } } } } }
 """
 
 
