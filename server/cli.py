@@ -34,6 +34,9 @@ def _run(coro_fn: Callable[[Any], Awaitable[Any]], settings: Settings) -> Any:
 
 # Input fields of the services, as the command line names them.
 FLAGS = {
+    "scopes": "--scopes",
+    "redirectUri": "--redirect-uri",
+    "name": "--name",
     "phone": "--phone",
     "password": "--password",
     "fullName": "--name",
@@ -213,6 +216,25 @@ def cmd_import_catalog(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_create_app(settings: Settings, args: argparse.Namespace) -> None:
+    from server.apps import service
+
+    scopes = service.parse_scopes(args.scopes)
+
+    async def create(hub: Any) -> Any:
+        async with hub.session_factory() as session:
+            return await service.create_app(session, args.name, scopes, args.redirect_uri or [])
+
+    try:
+        new = _run(create, settings)
+    except UserInputError as error:
+        fail(_user_error_text(error))
+    print(f"app {new.app.name!r} created with scopes {new.app.scopes}")
+    print(f"client_id={new.app.client_id}")
+    print(f"client_secret={new.client_secret}")
+    print("Keep the secret now: it is stored only as a hash and cannot be shown again.")
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -254,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--phone", required=True)
     verify.set_defaults(handler=cmd_verify_identity)
 
+    app = sub.add_parser("create-app", help="register a third-party app; prints its client id and secret")
+    app.add_argument("--name", required=True)
+    app.add_argument("--scopes", required=True, help="comma- or space-separated: read:public,read:profile")
+    app.add_argument("--redirect-uri", dest="redirect_uri", action="append", help="for the code flow")
+    app.set_defaults(handler=cmd_create_app)
+
     sub.add_parser("export-schema", help="print the served SDL").set_defaults(handler=cmd_export_schema)
     sub.add_parser(
         "rotate-keys", help="add a signing key; older keys verify until their tokens expire"
@@ -270,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except SettingsError as error:
         fail(str(error))
-    needs_schema = args.command in {"create-user", "verify-identity"}
+    needs_schema = args.command in {"create-user", "verify-identity", "create-app"}
     if needs_schema:
         from server.migrate import upgrade
 

@@ -92,9 +92,11 @@ class BearerAuthMiddleware:
     GraphQL-shaped error, so a client knows to refresh instead of silently seeing public data.
     """
 
-    def __init__(self, app: ASGIApp, tokens: Any) -> None:
+    def __init__(self, app: ASGIApp, tokens: Any, grants: Any = None) -> None:
         self.app = app
         self.tokens: TokenIssuer = tokens
+        # For tokens an app holds for a resident: is the resident's consent still in force?
+        self.grants = grants
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -117,6 +119,13 @@ class BearerAuthMiddleware:
             if scheme.lower() != "bearer" or not token.strip():
                 raise InvalidToken("not a bearer token")
             principal = self.tokens.verify(token.strip())
+            if (
+                self.grants is not None
+                and principal.app_id is not None
+                and principal.account_id is not None
+                and not await self.grants.active(principal.app_id, principal.account_id)
+            ):
+                raise InvalidToken("the resident revoked this app's access")
         except InvalidToken:
             body = graphql_error_body("The access token is missing, invalid or expired.", "UNAUTHENTICATED")
             await send(

@@ -42,6 +42,9 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a third-party app holds the token (authorization code flow), with the scopes it was granted.
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    scopes: Mapped[str | None] = mapped_column(String(500))
 
 
 class LoginFailure(Base):

@@ -30,8 +30,8 @@ class TokenIssuer:
     def issue(
         self,
         *,
-        account_id: int,
-        role: str,
+        account_id: int | None,
+        role: str | None,
         agency_id: int | None,
         now: datetime,
         scopes: list[str] | None = None,
@@ -42,12 +42,14 @@ class TokenIssuer:
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
-            "sub": str(account_id),
+            # An app acting for nobody (client credentials) is its own subject (RFC 9068 §2.2).
+            "sub": str(account_id) if account_id is not None else f"app:{app_id}",
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": secrets.token_urlsafe(12),
-            "role": role,
         }
+        if role is not None:
+            claims["role"] = role
         if agency_id is not None:
             claims["agency"] = agency_id
         if scopes is not None:
@@ -84,19 +86,24 @@ class TokenIssuer:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        try:
-            role = Role(claims.get("role", "CITIZEN"))
-            subject = int(claims["sub"])
-        except (ValueError, TypeError) as exc:
-            raise InvalidToken("bad claims") from exc
         scope = claims.get("scope")
         app = claims.get("client_id")
         agency = claims.get("agency")
+        try:
+            app_id = int(app) if app is not None else None
+            if str(claims["sub"]).startswith("app:"):
+                if app_id is None or claims["sub"] != f"app:{app_id}":
+                    raise ValueError("app subject without its client")
+                subject, role = None, None
+            else:
+                subject, role = int(claims["sub"]), Role(claims.get("role", "CITIZEN"))
+        except (ValueError, TypeError) as exc:
+            raise InvalidToken("bad claims") from exc
         return Principal(
-            account_id=subject if subject > 0 else None,
+            account_id=subject,
             role=role,
             agency_id=agency if isinstance(agency, int) else None,
-            app_id=int(app) if app is not None else None,
+            app_id=app_id,
             scopes=frozenset(scope.split()) if isinstance(scope, str) else None,
         )
 
