@@ -16,6 +16,7 @@ from graphql_schema.schema import build_schema
 from graphql_schema.view import HubGraphQL
 from server.config import Settings
 from server.db import SqlStatementCounter
+from server.developers import developer_routes
 from server.feedback.sweep import feedback_sweeper
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
@@ -87,6 +88,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         WebSocketRoute("/graphql", GraphQLEndpoint()),
         Route("/media/{name:path}", media_endpoint(current_hub), methods=["GET", "HEAD"]),
     ]
+    # /developers, its CSS and the live SDL at /graphql/schema.graphql (server/developers.py).
+    routes += developer_routes(settings, graphql.schema.as_str)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     return app
