@@ -19,6 +19,7 @@ from server.identity.principal import Role as ServiceRole
 if TYPE_CHECKING:
     from graphql_schema.feedback import FeedbackConnection, FeedbackStatus
     from graphql_schema.privacy import DataAccessEventConnection
+    from graphql_schema.records import DossierConnection, DossierStatus
 
 Role = strawberry.enum(ServiceRole, name="Role", description="What an account may do in the hub.")
 
@@ -95,6 +96,8 @@ LazyFeedbackStatus = Annotated["FeedbackStatus", strawberry.lazy("graphql_schema
 LazyDataAccessEventConnection = Annotated[
     "DataAccessEventConnection", strawberry.lazy("graphql_schema.privacy")
 ]
+LazyDossierConnection = Annotated["DossierConnection", strawberry.lazy("graphql_schema.records")]
+LazyDossierStatus = Annotated["DossierStatus", strawberry.lazy("graphql_schema.records")]
 
 
 @strawberry.type(description="The signed-in person and everything that is theirs.")
@@ -133,6 +136,21 @@ class Viewer:
         from graphql_schema.feedback import viewer_assigned
 
         return await viewer_assigned(info.context, status, first, after)
+
+    @strawberry.field(
+        description="Administrative dossiers of this person (those whose citizen national ID is this "
+        "account's VERIFIED national ID), newest received first; none while the national ID is unverified."
+    )
+    async def dossiers(
+        self,
+        info: Info,
+        status: list[LazyDossierStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> LazyDossierConnection:
+        from graphql_schema.records import viewer_dossiers
+
+        return await viewer_dossiers(info.context, status, first, after)
 
     @strawberry.field(description="Who read this person's personal data, what and why; newest first.")
     async def data_access_log(

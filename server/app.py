@@ -21,6 +21,7 @@ from server.feedback.sweep import feedback_sweeper
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
 from server.media.http import media_endpoint
+from server.records.http import lgsp_endpoint
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -85,6 +86,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         # GET queries of catalogue data get ETag/Cache-Control and 304 (graphql_schema/http_cache.py).
         Route("/graphql", CatalogHttpCache(GraphQLEndpoint()), methods=["GET", "POST"]),
+        Route("/integrations/lgsp/dossier-events", lgsp_endpoint(current_hub), methods=["POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
         Route("/media/{name:path}", media_endpoint(current_hub), methods=["GET", "HEAD"]),
     ]

@@ -137,6 +137,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "access.contact_details": {"vi": "thông tin liên hệ", "en": "contact details"},
     "access.handling_feedback": {"vi": "xử lý phản ánh {ref}", "en": "handling feedback {ref}"},
+    "access.dossier": {"vi": "hồ sơ hành chính", "en": "administrative dossier"},
+    "access.account": {"vi": "thông tin tài khoản", "en": "account details"},
+    "access.admin_review": {"vi": "quản trị viên kiểm tra {ref}", "en": "administrator review of {ref}"},
 }
 
 

@@ -5,5 +5,6 @@ from server.db import Base
 from server.feedback import models as feedback_models
 from server.identity import models as identity_models
 from server.privacy import models as privacy_models
+from server.records import models as records_models
 
-__all__ = ["Base", "catalog_models", "feedback_models", "identity_models", "privacy_models"]
+__all__ = ["Base", "catalog_models", "feedback_models", "identity_models", "privacy_models", "records_models"]

@@ -1,0 +1,1 @@
+"""E-government records: dossiers that the provincial integration platform (LGSP) reports on."""

@@ -1,0 +1,300 @@
+"""Dossier rules: applying LGSP event batches, and reading dossiers (owner only; admins, logged)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import utcnow
+from server.errors import Forbidden, NotAuthenticated
+from server.identity.models import Account
+from server.identity.principal import Principal
+from server.privacy.service import record_access
+from server.records.ingest import IncomingEvent
+from server.records.models import TERMINAL_STATUSES, Dossier, DossierEvent
+
+# A new dossier row starts "older than any event", so its first event is applied like any other.
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+# Rows a multi-row INSERT carries at most (SQLite allows 32766 bound parameters a statement).
+_CHUNK = 500
+_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """An event that became its dossier's current state (what the owner is told about)."""
+
+    dossier_id: int
+    dossier_code: str
+    citizen_national_id: str
+    status: str
+    note: str | None
+    due_at: datetime | None
+    previous_due_at: datetime | None
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    applied: list[AppliedChange] = field(default_factory=list)
+
+
+def _upsert(session: AsyncSession, table: Any) -> Any:
+    """INSERT that can say ON CONFLICT DO NOTHING on either database."""
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    return insert(table)  # pragma: no cover - only the two supported databases
+
+
+def _is_deadlock(error: DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    return "deadlock" in text or "40p01" in text or "could not serialize" in text
+
+
+async def ingest_batch(session: AsyncSession, events: Sequence[IncomingEvent]) -> IngestResult:
+    """Store a validated batch in one transaction and commit it. Safe to run concurrently with itself.
+
+    Two batches touching the same dossiers serialise on the dossier rows (INSERT … ON CONFLICT DO NOTHING,
+    then SELECT … FOR UPDATE in code order, so no deadlock between them); event ids are unique in the
+    database, so a replayed or concurrently posted event is stored once and applied once.
+    """
+    for attempt in range(_RETRIES):
+        try:
+            result = await _ingest(session, events)
+            await session.commit()
+            return result
+        except DBAPIError as error:
+            await session.rollback()
+            if attempt == _RETRIES - 1 or not _is_deadlock(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> IngestResult:
+    result = IngestResult()
+    unique: dict[str, IncomingEvent] = {}
+    for event in events:
+        if event.event_id in unique:
+            result.duplicates += 1  # the same eventId twice in one batch
+        else:
+            unique[event.event_id] = event
+    if not unique:
+        return result
+    now = utcnow()
+    latest: dict[str, IncomingEvent] = {}
+    for event in unique.values():
+        current = latest.get(event.dossier_code)
+        if current is None or event.order_key > current.order_key:
+            latest[event.dossier_code] = event
+    codes = sorted(latest)
+    # 1. A row for every dossier of the batch. The first statement writes, so SQLite takes its write lock
+    #    now rather than failing to upgrade a read snapshot later.
+    for start in range(0, len(codes), _CHUNK):
+        rows = [_new_dossier_row(latest[code], now) for code in codes[start : start + _CHUNK]]
+        await session.execute(
+            _upsert(session, Dossier).values(rows).on_conflict_do_nothing(index_elements=["code"])
+        )
+    # 2. Lock them (PostgreSQL; SQLite already holds the database's write lock), in code order.
+    dossiers: dict[str, Dossier] = {}
+    for start in range(0, len(codes), _CHUNK):
+        locked = await session.scalars(
+            select(Dossier)
+            .where(Dossier.code.in_(codes[start : start + _CHUNK]))
+            .order_by(Dossier.code)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        dossiers.update((d.code, d) for d in locked)
+    # 3. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
+    ids = sorted(unique)
+    inserted: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = [
+            _event_row(unique[i], dossiers[unique[i].dossier_code].id, now)
+            for i in ids[start : start + _CHUNK]
+        ]
+        stored = await session.scalars(
+            _upsert(session, DossierEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(DossierEvent.event_id)
+        )
+        inserted.update(stored)
+    result.accepted = len(inserted)
+    result.duplicates += len(unique) - len(inserted)
+    # 4. Apply the new events in time order: each one later than its dossier's current state becomes it.
+    for event in sorted((unique[i] for i in inserted), key=lambda e: e.order_key):
+        dossier = dossiers[event.dossier_code]
+        if event.order_key <= (dossier.status_occurred_at, dossier.status_event_id):
+            if dossier.due_at is None and event.due_at is not None:
+                dossier.due_at = event.due_at  # an older event still tells a due time we lacked
+            continue
+        previous_due = dossier.due_at if dossier.status_event_id else None
+        _apply(dossier, event, now)
+        result.applied.append(
+            AppliedChange(
+                dossier.id,
+                dossier.code,
+                dossier.citizen_national_id,
+                event.status,
+                event.note,
+                dossier.due_at,
+                previous_due,
+            )
+        )
+    await session.flush()
+    return result
+
+
+def _new_dossier_row(event: IncomingEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "code": event.dossier_code,
+        "citizen_national_id": event.citizen_national_id,
+        "procedure_code": event.procedure_code,
+        "agency_code": event.agency_code,
+        "procedure_name": event.procedure_name,
+        "status": event.status,
+        "status_occurred_at": _NEVER,
+        "status_event_id": "",
+        "received_at": event.received_at,
+        "due_at": event.due_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _event_row(event: IncomingEvent, dossier_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "dossier_id": dossier_id,
+        "status": event.status,
+        "note": event.note,
+        "occurred_at": event.occurred_at,
+        "due_at": event.due_at,
+        "ingested_at": now,
+    }
+
+
+def _apply(dossier: Dossier, event: IncomingEvent, now: datetime) -> None:
+    """The dossier as its latest event says; absent optional fields keep what earlier events said."""
+    dossier.status = event.status
+    dossier.status_occurred_at = event.occurred_at
+    dossier.status_event_id = event.event_id
+    dossier.citizen_national_id = event.citizen_national_id
+    dossier.received_at = event.received_at
+    dossier.procedure_code = event.procedure_code or dossier.procedure_code
+    dossier.agency_code = event.agency_code or dossier.agency_code
+    dossier.procedure_name = event.procedure_name or dossier.procedure_name
+    if event.due_at is not None:
+        dossier.due_at = event.due_at
+    dossier.completed_at = event.occurred_at if event.status in TERMINAL_STATUSES else None
+    dossier.updated_at = now
+
+
+# ---------------------------------------------------------------- reads
+
+
+def is_overdue(dossier: Dossier, now: datetime | None = None) -> bool:
+    return (
+        dossier.due_at is not None
+        and dossier.due_at < (now or utcnow())
+        and dossier.status not in TERMINAL_STATUSES
+    )
+
+
+async def _verified_national_id(session: AsyncSession, account_id: int) -> str | None:
+    row = await session.execute(
+        select(Account.national_id, Account.national_id_verified).where(Account.id == account_id)
+    )
+    found = row.first()
+    return found[0] if found is not None and found[1] and found[0] else None
+
+
+def _may_read_own(principal: Principal) -> None:
+    if principal.account_id is None:
+        raise NotAuthenticated()
+    if principal.app_id is not None and not principal.has_scope("read:dossiers"):
+        raise Forbidden()
+
+
+async def my_dossiers(
+    session: AsyncSession, principal: Principal, statuses: Sequence[str] | None, offset: int, limit: int
+) -> tuple[list[Dossier], int]:
+    """The signed-in person's dossiers, newest received first, and how many in all.
+
+    Only an account whose national ID is verified has any: a typed-in ID proves nothing.
+    """
+    _may_read_own(principal)
+    assert principal.account_id is not None
+    national_id = await _verified_national_id(session, principal.account_id)
+    if national_id is None:
+        return [], 0
+    where = [Dossier.citizen_national_id == national_id]
+    if statuses:
+        where.append(Dossier.status.in_(list(statuses)))
+    total = await session.scalar(select(func.count()).select_from(Dossier).where(and_(*where))) or 0
+    if limit == 0 or offset >= total:
+        return [], total
+    rows = await session.scalars(
+        select(Dossier)
+        .where(and_(*where))
+        .order_by(Dossier.received_at.desc(), Dossier.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+async def owner_account_id(session: AsyncSession, national_id: str) -> int | None:
+    """The account a dossier belongs to: the one whose VERIFIED national ID matches."""
+    return await session.scalar(
+        select(Account.id)
+        .where(Account.national_id == national_id, Account.national_id_verified.is_(True))
+        .order_by(Account.id)
+        .limit(1)
+    )
+
+
+async def get_dossier(session: AsyncSession, principal: Principal, dossier_id: int) -> Dossier | None:
+    """A dossier for its owner; for an admin too, and then the read goes into the owner's access log.
+
+    Anyone else gets None, as if it did not exist (a dossier code says who applied for what).
+    """
+    _may_read_own(principal)
+    assert principal.account_id is not None
+    dossier = await session.get(Dossier, dossier_id)
+    if dossier is None:
+        return None
+    owner = await owner_account_id(session, dossier.citizen_national_id)
+    if owner is not None and owner == principal.account_id:
+        return dossier
+    if not principal.is_admin or principal.app_id is not None:
+        return None
+    if owner is not None:
+        record_access(session, principal, owner, "access.dossier", f"access.admin_review|{dossier.code}")
+        await session.commit()
+    return dossier
+
+
+async def histories(session: AsyncSession, dossier_ids: Sequence[int]) -> dict[int, list[DossierEvent]]:
+    """Events of many dossiers in one statement, each list sorted by occurredAt."""
+    found: dict[int, list[DossierEvent]] = {i: [] for i in dossier_ids}
+    rows = await session.scalars(
+        select(DossierEvent)
+        .where(DossierEvent.dossier_id.in_(list(dossier_ids)))
+        .order_by(DossierEvent.dossier_id, DossierEvent.occurred_at, DossierEvent.event_id)
+    )
+    for row in rows:
+        found[row.dossier_id].append(row)
+    return found
