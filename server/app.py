@@ -21,6 +21,7 @@ from server.feedback.sweep import feedback_sweeper
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
 from server.media.http import media_endpoint
+from server.pwa import pwa_routes
 from server.records.http import lgsp_endpoint
 
 
@@ -92,6 +93,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     ]
     # /developers, its CSS and the live SDL at /graphql/schema.graphql (server/developers.py).
     routes += developer_routes(settings, graphql.schema.as_str)
+    # The residents' PWA at / (server/pwa.py); last, because its SPA fallback catches any other GET.
+    routes += pwa_routes(reload=settings.is_development)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     return app

@@ -1,0 +1,150 @@
+// The app: shell texts, client-side routing, session, outbox triggers, badge and live updates.
+import { currentAccount, currentToken, onSessionChange, query, restoreSession, setRequestLanguage } from './api.js';
+import { kv } from './db.js';
+import { announce } from './ui.js';
+import { setLanguage, t, translateShell } from './i18n.js';
+import { UNREAD_COUNT } from './queries.js';
+
+const ROUTES = [
+  [/^\/$/, 'home', 'home'],
+  [/^\/services$/, 'services', 'search'],
+  [/^\/services\/([^/]+)$/, 'services', 'procedure'],
+  [/^\/report$/, 'report', 'report'],
+  [/^\/my-reports$/, 'reports', 'mine'],
+  [/^\/feed$/, 'reports', 'feed'],
+  [/^\/reports\/([^/]+)$/, 'reports', 'detail'],
+  [/^\/notifications$/, 'notifications', 'inbox'],
+  [/^\/dossiers$/, 'dossiers', 'dossiers'],
+  [/^\/queue$/, 'cadre', 'queue'],
+  [/^\/signin$/, 'account', 'signIn'],
+  [/^\/register$/, 'account', 'register'],
+  [/^\/me$/, 'account', 'me'],
+  [/^\/settings$/, 'account', 'settings'],
+];
+const NAV = { home: 'home', services: 'services', report: 'report', notifications: 'notifications' };
+
+let rendering = 0;
+export async function render() {
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const ticket = ++rendering;
+  for (const [pattern, moduleName, fn] of ROUTES) {
+    const match = path.match(pattern);
+    if (!match) continue;
+    markNav(moduleName === 'account' || moduleName === 'dossiers' || moduleName === 'cadre'
+      || fn === 'mine' ? 'me' : NAV[moduleName]);
+    const module = await import(`./screens/${moduleName}.js`);
+    if (ticket !== rendering) return;
+    await module[fn](...match.slice(1).map(decodeURIComponent));
+    return;
+  }
+  const { notFound } = await import('./screens/home.js');
+  notFound();
+}
+
+function markNav(active) {
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    if (link.dataset.nav === active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+export function navigate(url, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+  window.scrollTo(0, 0);
+  return render();
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[href]');
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  const url = new URL(link.href, location.href);
+  if (url.origin !== location.origin || link.target || link.hasAttribute('download') || url.pathname.startsWith('/media/')) return;
+  if (url.pathname === location.pathname && url.hash) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+});
+window.addEventListener('popstate', render);
+
+// ---------------------------------------------------------------- badge and live notifications
+export function setBadge(count) {
+  const badge = document.getElementById('badge');
+  badge.hidden = !count;
+  badge.textContent = count ? String(count) : '';
+  const link = badge.closest('a');
+  const label = count ? `${t('navNotifications')}, ${t('unreadBadge', { n: count })}` : null;
+  if (label) link.setAttribute('aria-label', label); else link.removeAttribute('aria-label');
+}
+
+async function refreshBadge() {
+  if (!currentToken()) { setBadge(0); return; }
+  try {
+    const { data } = await query(UNREAD_COUNT);
+    setBadge(data.viewer ? data.viewer.unreadNotificationCount : 0);
+  } catch { /* notifications may not be served yet: no badge */ }
+}
+
+let live = null;
+function startLive() {
+  if (live) live.stop();
+  live = null;
+  if (!currentToken()) return;
+  import('./live.js').then(({ connectLive }) => {
+    live = connectLive(currentToken, (notification) => {
+      refreshBadge();
+      announce(t('newNotification', { title: notification.title }));
+      window.dispatchEvent(new CustomEvent('hub:notification', { detail: notification }));
+    });
+  });
+}
+
+function showAccount(account) {
+  const link = document.getElementById('account-link');
+  link.textContent = account ? account.fullName : t('signIn');
+  link.setAttribute('href', account ? '/me' : '/signin');
+}
+
+export async function applyLanguage(code) {
+  setLanguage(code);
+  setRequestLanguage(code);
+  translateShell();
+  showAccount(currentAccount());
+  showNetwork();
+}
+
+function showNetwork() {
+  document.getElementById('net').textContent = navigator.onLine ? '' : t('offline');
+}
+
+async function flushOutbox() {
+  const { flush } = await import('./outbox.js');
+  const sent = await flush().catch(() => []);
+  if (sent.length) window.dispatchEvent(new CustomEvent('hub:outbox'));
+}
+
+async function start() {
+  await applyLanguage((await kv.get('language')) || 'vi');
+  onSessionChange((account) => showAccount(account));
+  await restoreSession(); // quick for visitors (nothing stored); one refresh for a returning person
+  showAccount(currentAccount());
+  await render();
+  if (currentToken()) {
+    refreshBadge();
+    startLive();
+  }
+  flushOutbox();
+  window.addEventListener('online', () => { showNetwork(); flushOutbox(); if (live) live.reconnect(); });
+  window.addEventListener('offline', showNetwork);
+  window.addEventListener('hub:signed-in', () => { refreshBadge(); startLive(); flushOutbox(); });
+  window.addEventListener('hub:signed-out', () => { setBadge(0); if (live) live.stop(); live = null; });
+  window.addEventListener('hub:badge', refreshBadge);
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
+    navigator.serviceWorker.addEventListener('message', (event) => {
+      if (event.data && event.data.type === 'navigate') navigate(event.data.url);
+      if (event.data && event.data.type === 'flush-outbox') flushOutbox();
+    });
+  }
+}
+
+start();
