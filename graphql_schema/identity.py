@@ -18,6 +18,7 @@ from server.identity.principal import Role as ServiceRole
 
 if TYPE_CHECKING:
     from graphql_schema.feedback import FeedbackConnection, FeedbackStatus
+    from graphql_schema.notify import NotificationConnection, NotificationPreferences
     from graphql_schema.privacy import DataAccessEventConnection
     from graphql_schema.records import DossierConnection, DossierStatus
 
@@ -98,6 +99,8 @@ LazyDataAccessEventConnection = Annotated[
 ]
 LazyDossierConnection = Annotated["DossierConnection", strawberry.lazy("graphql_schema.records")]
 LazyDossierStatus = Annotated["DossierStatus", strawberry.lazy("graphql_schema.records")]
+LazyNotificationConnection = Annotated["NotificationConnection", strawberry.lazy("graphql_schema.notify")]
+LazyNotificationPreferences = Annotated["NotificationPreferences", strawberry.lazy("graphql_schema.notify")]
 
 
 @strawberry.type(description="The signed-in person and everything that is theirs.")
@@ -107,6 +110,31 @@ class Viewer:
     @strawberry.field(description="The signed-in account.")
     def account(self) -> Account:
         return Account.from_model(self.account_model)
+
+    # Notification fields live in graphql_schema/notify.py.
+    @strawberry.field(description="How many of this person's notifications are unread.")
+    async def unread_notification_count(self, info: Info) -> int:
+        from graphql_schema.notify import viewer_unread_count
+
+        return await viewer_unread_count(info.context, self.account_model)
+
+    @strawberry.field(description="This person's notifications, newest first, in their language.")
+    async def notifications(
+        self,
+        info: Info,
+        unread_only: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> LazyNotificationConnection:
+        from graphql_schema.notify import viewer_notifications
+
+        return await viewer_notifications(info.context, self.account_model, unread_only, first, after)
+
+    @strawberry.field(description="Which notification kinds also come by Web Push.")
+    async def notification_preferences(self, info: Info) -> LazyNotificationPreferences:
+        from graphql_schema.notify import viewer_preferences
+
+        return await viewer_preferences(info.context, self.account_model)
 
     # Feedback and privacy fields live in their own modules (lazy types avoid an import cycle).
     @strawberry.field(description="Feedback this account submitted, anonymous ones included.")

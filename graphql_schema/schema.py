@@ -15,6 +15,7 @@ from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
 from graphql_schema.masking import MaskUnexpectedErrors
+from graphql_schema.notify import NotifyMutation, NotifyQuery, NotifySubscription
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
 from graphql_schema.scalars import DateTime
 
@@ -30,8 +31,9 @@ class NodeQuery:
         return await resolver(info, int(parsed[1])) if resolver is not None else None
 
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, FeedbackMutation))
+Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery, NotifyQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, FeedbackMutation, NotifyMutation))
+Subscription = merge_types("Subscription", (NotifySubscription,))
 
 
 def build_schema(*, development: bool = False) -> strawberry.Schema:
@@ -39,6 +41,7 @@ def build_schema(*, development: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[*GUARD_EXTENSIONS, SessionPerOperation, MaskUnexpectedErrors],
         config=StrawberryConfig(disable_field_suggestions=not development),
         scalar_overrides={datetime: DateTime},

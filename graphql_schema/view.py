@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 from typing import Any
 
+import jwt
 import orjson
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.websockets import WebSocket
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_schema.context import Context
 from graphql_schema.transport import refuse_unsafe_request, transport_error_response
 from server.hub import Hub
 from server.i18n import parse_accept_language
 from server.identity.principal import ANONYMOUS
+from server.identity.tokens import InvalidToken
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
@@ -57,7 +62,9 @@ class HubGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     def _validate_batch_request(self, request_data: Any, protocol: Any) -> None:
-        raise HTTPException(400, "Batching is off: send one operation per request (a JSON object, not an array).")
+        raise HTTPException(
+            400, "Batching is off: send one operation per request (a JSON object, not an array)."
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         hub: Hub = self._hub_getter()
@@ -69,6 +76,28 @@ class HubGraphQL(GraphQL[Context, None]):
             principal=principal,
             language=parse_accept_language(request.headers.get("accept-language")),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws connection_init: the access token travels in its payload.
+
+        A bad or expired token closes the connection (4403); no token leaves a visitor, who may follow
+        public feedback but whom notificationReceived turns away (4401).
+        """
+        header = (context.connection_params or {}).get("Authorization")
+        if header is None:
+            return UNSET
+        scheme, _, token = str(header).partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken("not a bearer token")
+            principal = context.hub.tokens.verify(token.strip())
+            expires = jwt.decode(token.strip(), options={"verify_signature": False}).get("exp")
+        except (InvalidToken, jwt.PyJWTError):
+            raise ConnectionRejectionError({"reason": "invalid or expired access token"}) from None
+        client = context.request.client
+        context.principal = dataclasses.replace(principal, client_ip=client.host if client else None)
+        context.token_expires_at = float(expires) if expires is not None else None
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.graphql_ide_html, headers={"content-security-policy": self._ide_csp})

@@ -21,6 +21,7 @@ from server.feedback.sweep import feedback_sweeper
 from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
 from server.media.http import media_endpoint
+from server.notify.runtime import notify_runtime
 from server.pwa import pwa_routes
 from server.records.http import lgsp_endpoint
 
@@ -37,7 +38,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         owned = hub is None
         state["hub"] = hub or Hub.build(settings)
         try:
-            async with feedback_sweeper(state["hub"]):
+            async with feedback_sweeper(state["hub"]), notify_runtime(state["hub"]):
                 yield
         finally:
             if owned:

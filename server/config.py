@@ -105,6 +105,15 @@ class Settings:
     persisted_queries_file: Path | None = None
     # Debug only: an X-SQL-Statements response header counting the SQL statements of each request.
     sql_statement_count_header: bool = False
+    # Notifications (server/notify): the outbox dispatcher and Web Push.
+    dispatch_poll_seconds: float = 1.0
+    # Debug/tests: the dispatcher leaves events this long before turning them into notifications.
+    dispatch_delay_seconds: float = 0.0
+    dispatch_lease_seconds: float = 10.0
+    vapid_private_key: str | None = None
+    vapid_subject: str | None = None
+    push_ttl_seconds: int = 86400
+    push_backoff_seconds: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -153,7 +162,9 @@ class Settings:
             log_requests=_bool(env, "LOG_REQUESTS", True),
             **_graphql_limits(env),
             sql_statement_count_header=_bool(env, "SQL_STATEMENT_COUNT_HEADER", False),
+            **_notify_settings(env),
         )
+
 
 def _graphql_limits(env: Mapping[str, str]) -> dict[str, object]:
     mode = (env.get("PERSISTED_QUERIES") or "apq").lower()

@@ -137,6 +137,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "access.contact_details": {"vi": "thông tin liên hệ", "en": "contact details"},
     "access.handling_feedback": {"vi": "xử lý phản ánh {ref}", "en": "handling feedback {ref}"},
+    # ---- notifications (server/notify)
+    "notify.sign_in": {"vi": "Vui lòng đăng nhập để thực hiện.", "en": "Sign in to do this."},
+    "announcement.forbidden": {
+        "vi": "Chỉ cán bộ và quản trị viên mới được phát thông báo.",
+        "en": "Only cadres and administrators may publish announcements.",
+    },
+    "announcement.out_of_area": {
+        "vi": "Đơn vị này nằm ngoài địa bàn của cơ quan bạn.",
+        "en": "This unit lies outside your agency's area.",
+    },
+    "announcement.severity": {"vi": "Mức độ không hợp lệ.", "en": "Not a valid severity."},
+    "announcement.expired": {
+        "vi": "Thời điểm hết hiệu lực phải ở tương lai.",
+        "en": "The expiry time must lie in the future.",
+    },
+    "push.endpoint_invalid": {
+        "vi": "Địa chỉ nhận thông báo đẩy phải dùng https.",
+        "en": "The push endpoint must be an https URL.",
+    },
+    "push.key_invalid": {"vi": "Khóa mã hóa không hợp lệ.", "en": "Not a valid encryption key."},
     "access.dossier": {"vi": "hồ sơ hành chính", "en": "administrative dossier"},
     "access.account": {"vi": "thông tin tài khoản", "en": "account details"},
     "access.admin_review": {"vi": "quản trị viên kiểm tra {ref}", "en": "administrator review of {ref}"},

@@ -4,7 +4,16 @@ from server.catalog import models as catalog_models
 from server.db import Base
 from server.feedback import models as feedback_models
 from server.identity import models as identity_models
+from server.notify import models as notify_models
 from server.privacy import models as privacy_models
 from server.records import models as records_models
 
-__all__ = ["Base", "catalog_models", "feedback_models", "identity_models", "privacy_models", "records_models"]
+__all__ = [
+    "Base",
+    "catalog_models",
+    "feedback_models",
+    "identity_models",
+    "notify_models",
+    "privacy_models",
+    "records_models",
+]

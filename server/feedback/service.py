@@ -25,6 +25,7 @@ from server.feedback.queries import load_feedback
 from server.feedback.states import EventKind, Status, author_may_move, cadre_may_move, is_open
 from server.identity.principal import Principal, Role
 from server.media import photos as media
+from server.notify.feedback_events import feedback_assigned, feedback_changed
 from server.text import fold, nfc
 
 MAX_PHOTOS = 6
@@ -227,6 +228,7 @@ async def submit(
                     created_at=now,
                 )
             )
+            await feedback_assigned(session, principal, feedback, agency_id)
         _store_photos(session, store, feedback.id, None, processed)
         await session.commit()
     except IntegrityError:
@@ -393,6 +395,7 @@ async def transition(
     if original is not None:
         await _move_flags(session, feedback.id, original.id)
     event = _event(feedback.id, principal, EventKind.STATUS_CHANGED, target, text)
+    await feedback_changed(session, principal, feedback, "STATUS_CHANGED", target.value)
     return await _commit_with_photos(session, media_root, feedback.id, event, processed)
 
 
@@ -429,6 +432,7 @@ async def assign(
         due_at=due,
     )
     session.add(_event(feedback.id, principal, EventKind.ASSIGNED, Status.ASSIGNED, agency.name))
+    await feedback_assigned(session, principal, feedback, agency.id)
     await session.commit()
     return await load_feedback(session, feedback.id)
 
@@ -453,6 +457,7 @@ async def reply(
     errors.raise_if_any()
     await _bump(session, feedback, feedback.version)
     event = _event(feedback.id, principal, EventKind.REPLY, None, text)
+    await feedback_changed(session, principal, feedback, "REPLY", None)
     return await _commit_with_photos(session, media_root, feedback.id, event, processed)
 
 
@@ -488,6 +493,7 @@ async def reopen(
     errors.raise_if_any()
     await _bump(session, feedback, feedback.version, status=Status.IN_PROGRESS.value, resolved_at=None)
     event = _event(feedback.id, principal, EventKind.REOPENED, Status.IN_PROGRESS, text)
+    await feedback_changed(session, principal, feedback, "REOPENED", Status.IN_PROGRESS.value)
     return await _commit_with_photos(session, media_root, feedback.id, event, processed)
 
 
@@ -522,6 +528,7 @@ async def rate(
         values["closed_at"] = now
     await _bump(session, feedback, feedback.version, **values)
     session.add(_event(feedback.id, principal, EventKind.RATED, Status.CLOSED, text))
+    await feedback_changed(session, principal, feedback, "RATED", Status.CLOSED.value)
     await session.commit()
     return await load_feedback(session, feedback.id)
 

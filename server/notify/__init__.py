@@ -1,0 +1,1 @@
+"""Notifications: outbox, dispatcher, inbox, announcements, live subscriptions and Web Push."""

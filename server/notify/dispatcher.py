@@ -1,0 +1,239 @@
+"""The dispatcher: committed outbox events -> notification rows -> live subscribers and Web Push.
+
+Two steps, each its own transaction, each marked on the event, so a crash anywhere loses nothing:
+1. materialise: resolve the event's audience, insert one notification per recipient (the unique
+   (event_id, account_id) constraint makes a repeat insert nothing), set `dispatched_at`;
+2. deliver: publish the notifications to live subscribers (this process, or every process through Redis)
+   and queue their push messages, set `delivered_at`. After a crash step 2 runs again: delivery is at
+   least once, while the inbox holds exactly one notification per recipient and event.
+
+One dispatcher runs at a time across processes: it holds a lease row (`dispatcher_leases`), renewed while
+it runs and released on shutdown; a crashed holder's lease expires after DISPATCH_LEASE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db import utcnow
+from server.identity.models import Account
+from server.notify import audience as audiences
+from server.notify import texts
+from server.notify.fanout import Fanout
+from server.notify.models import (
+    DispatcherLease,
+    Notification,
+    NotificationPreference,
+    OutboxEvent,
+    PushSubscription,
+)
+from server.notify.outbox import Audience
+
+if TYPE_CHECKING:
+    from server.notify.webpush import PushSender
+
+log = logging.getLogger("citizen_hub.notify")
+LEASE_NAME = "outbox"
+BATCH = 50
+CHUNK = 500
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        fanout: Fanout,
+        pusher: PushSender | None,
+        *,
+        base_url: str,
+        poll_seconds: float = 1.0,
+        delay_seconds: float = 0.0,
+        lease_seconds: float = 10.0,
+    ) -> None:
+        self.session_factory = session_factory
+        self.fanout = fanout
+        self.pusher = pusher
+        self.base_url = base_url
+        self.poll = poll_seconds
+        self.delay = timedelta(seconds=delay_seconds)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.holder = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease_until: Any = None
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------ loop
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def holds_lease(self) -> bool:
+        return self._lease_until is not None and self._lease_until > utcnow()
+
+    async def run(self) -> None:
+        while True:
+            busy = False
+            try:
+                if await self._hold_lease():
+                    busy = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be away for a moment: try again at the next poll
+                log.exception("dispatch failed")
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+            self._wake.clear()
+
+    async def dispatch_once(self) -> bool:
+        """Run both steps over what is pending; True when there was something to do."""
+        async with self.session_factory() as session:
+            cutoff = utcnow() - self.delay
+            pending = list(
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.created_at <= cutoff)
+                    .order_by(OutboxEvent.id)
+                    .limit(BATCH)
+                )
+            )
+            for event in pending:
+                await self._materialise(session, event)
+            undelivered = list(
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.dispatched_at.is_not(None), OutboxEvent.delivered_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                    .limit(BATCH)
+                )
+            )
+            for event in undelivered:
+                await self._deliver(session, event)
+            return bool(pending or undelivered)
+
+    # ------------------------------------------------------------ step 1
+
+    async def _materialise(self, session: AsyncSession, event: OutboxEvent) -> None:
+        recipients = await audiences.resolve(session, Audience.from_json(event.audience))
+        existing = set(
+            await session.scalars(select(Notification.account_id).where(Notification.event_id == event.id))
+        )
+        rows = [
+            {"event_id": event.id, "account_id": pk, "kind": event.kind, "created_at": event.created_at}
+            for pk in sorted(recipients - existing)
+        ]
+        for start in range(0, len(rows), CHUNK):
+            await session.execute(insert(Notification), rows[start : start + CHUNK])
+        event.dispatched_at = utcnow()
+        await session.commit()
+
+    # ------------------------------------------------------------ step 2
+
+    async def _deliver(self, session: AsyncSession, event: OutboxEvent) -> None:
+        pairs = (
+            await session.execute(
+                select(Notification.account_id, Notification.id).where(Notification.event_id == event.id)
+            )
+        ).all()
+        message = {
+            "event": {
+                "id": event.id,
+                "kind": event.kind,
+                "subject_type": event.subject_type,
+                "subject_id": event.subject_id,
+                "payload": event.payload,
+                "created_at": event.created_at.isoformat(),
+            },
+            "recipients": [[account_id, pk] for account_id, pk in pairs],
+        }
+        await self.fanout.publish(message)
+        if self.pusher is not None and pairs:
+            await self._queue_pushes(session, event, [account_id for account_id, _ in pairs])
+        event.delivered_at = utcnow()
+        await session.commit()
+
+    async def _queue_pushes(self, session: AsyncSession, event: OutboxEvent, account_ids: list[int]) -> None:
+        from server.notify.webpush import PushJob
+
+        assert self.pusher is not None
+        urgent = bool(event.audience.get("urgent"))
+        for start in range(0, len(account_ids), CHUNK):
+            chunk = account_ids[start : start + CHUNK]
+            query = (
+                select(PushSubscription, Account.language)
+                .join(Account, Account.id == PushSubscription.account_id)
+                .where(PushSubscription.account_id.in_(chunk))
+            )
+            if not urgent:  # EMERGENCY pushes whatever the preferences say
+                muted = select(NotificationPreference.account_id).where(
+                    NotificationPreference.kind == event.kind, NotificationPreference.push.is_(False)
+                )
+                query = query.where(PushSubscription.account_id.not_in(muted))
+            link = texts.link(event.subject_type, event.subject_id, self.base_url)
+            for sub, language in (await session.execute(query)).all():
+                title, _body = texts.render(event.kind, event.payload, "en" if language == "EN" else "vi")
+                self.pusher.submit(PushJob(sub.id, sub.endpoint, sub.p256dh, sub.auth, title, link, urgent))
+
+    # ------------------------------------------------------------ lease
+
+    async def _hold_lease(self) -> bool:
+        now = utcnow()
+        if self._lease_until is not None and now < self._lease_until - self.lease / 2:
+            return True
+        async with self.session_factory() as session:
+            until = now + self.lease
+            result = await session.execute(
+                update(DispatcherLease)
+                .where(
+                    DispatcherLease.name == LEASE_NAME,
+                    or_(DispatcherLease.holder == self.holder, DispatcherLease.expires_at < now),
+                )
+                .values(holder=self.holder, expires_at=until)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                await session.commit()
+                if self._lease_until is None:
+                    log.info("dispatcher lease taken by %s", self.holder)
+                self._lease_until = until
+                return True
+            present = await session.scalar(
+                select(DispatcherLease.name).where(DispatcherLease.name == LEASE_NAME)
+            )
+            if present is None:
+                session.add(DispatcherLease(name=LEASE_NAME, holder=self.holder, expires_at=until))
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    self._lease_until = None
+                    return False
+                self._lease_until = until
+                return True
+            await session.rollback()
+            self._lease_until = None
+            return False
+
+    async def release(self) -> None:
+        if self._lease_until is None:
+            return
+        with contextlib.suppress(Exception):
+            async with self.session_factory() as session:
+                await session.execute(
+                    update(DispatcherLease)
+                    .where(DispatcherLease.name == LEASE_NAME, DispatcherLease.holder == self.holder)
+                    .values(expires_at=utcnow())
+                )
+                await session.commit()
+        self._lease_until = None

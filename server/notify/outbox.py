@@ -1,0 +1,129 @@
+"""The outbox: how a service says "this change should reach people".
+
+Usage, inside a service, in the same transaction as the change (emit never commits):
+
+    from server.notify.outbox import Audience, emit
+
+    await emit(session, "FEEDBACK_UPDATE", "Feedback", feedback.id,
+               {"change": "REPLY", "reference": feedback.reference_code, "title": feedback.title},
+               Audience(feedback=feedback.id, exclude=[principal.account_id]))
+    await session.commit()
+
+- `kind` is a NotificationKind name (FEEDBACK_UPDATE, DOSSIER_UPDATE, ANNOUNCEMENT, SYSTEM); the set is
+  open: a new kind needs texts in server/notify/texts.py and nothing else.
+- `subject_type`/`subject_id` name the GraphQL node the notification is about (Notification.subject).
+- `payload` holds what the texts are made of (see texts.py); keep personal data out of it.
+- `Audience` says who hears of it; it is resolved when the event is dispatched (server/notify/audience.py).
+
+The dispatcher (server/notify/dispatcher.py) turns committed events into notifications and delivers them.
+When the transaction commits, emit() wakes this process's dispatcher so delivery does not wait for a poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import utcnow
+from server.notify.models import OutboxEvent
+
+
+class NotificationKind(Enum):
+    FEEDBACK_UPDATE = "FEEDBACK_UPDATE"
+    DOSSIER_UPDATE = "DOSSIER_UPDATE"
+    ANNOUNCEMENT = "ANNOUNCEMENT"
+    SYSTEM = "SYSTEM"
+
+
+@dataclass
+class Audience:
+    """Who should hear of an event; the union of every part, minus `exclude`."""
+
+    accounts: list[int] = field(default_factory=list)
+    # Every cadre of these agencies.
+    agency_cadres: list[int] = field(default_factory=list)
+    # The author, followers and supporters of this feedback.
+    feedback: int | None = None
+    # Residents whose home unit lies in one of these units or below; see `province`.
+    units: list[int] = field(default_factory=list)
+    # Every account of the hub (an announcement to the whole province).
+    province: bool = False
+    # Typically the actor: nobody is told about what they did themselves.
+    exclude: list[int] = field(default_factory=list)
+    # Push with high urgency and whatever the recipient's preferences say (EMERGENCY warnings).
+    urgent: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accounts": sorted(set(self.accounts)),
+            "agency_cadres": sorted(set(self.agency_cadres)),
+            "feedback": self.feedback,
+            "units": sorted(set(self.units)),
+            "province": self.province,
+            "exclude": sorted({a for a in self.exclude if a is not None}),
+            "urgent": self.urgent,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Audience:
+        return cls(
+            accounts=list(data.get("accounts") or []),
+            agency_cadres=list(data.get("agency_cadres") or []),
+            feedback=data.get("feedback"),
+            units=list(data.get("units") or []),
+            province=bool(data.get("province")),
+            exclude=list(data.get("exclude") or []),
+            urgent=bool(data.get("urgent")),
+        )
+
+
+# Called after a transaction that emitted events commits: each process's dispatcher registers here.
+_wakers: set[Callable[[], None]] = set()
+
+
+def register_waker(wake: Callable[[], None]) -> Callable[[], None]:
+    _wakers.add(wake)
+    return lambda: _wakers.discard(wake)
+
+
+def _wake_all(_session: Any) -> None:
+    for wake in list(_wakers):
+        wake()
+
+
+async def emit(
+    session: AsyncSession,
+    kind: str | NotificationKind,
+    subject_type: str,
+    subject_id: int,
+    payload: dict[str, Any],
+    recipients_hint: Audience | Iterable[int] | None = None,
+) -> OutboxEvent:
+    """Add an outbox event to the session's transaction. The caller commits (or rolls back) as usual.
+
+    `recipients_hint` is an Audience, or simply account ids.
+    """
+    audience = (
+        recipients_hint
+        if isinstance(recipients_hint, Audience)
+        else Audience(accounts=list(recipients_hint or []))
+    )
+    row = OutboxEvent(
+        kind=kind.value if isinstance(kind, NotificationKind) else NotificationKind(kind).value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=dict(payload),
+        audience=audience.to_json(),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    if not session.info.get("notify_wake"):
+        # Stays for the session's life: a later commit without events only wakes an idle dispatcher.
+        session.info["notify_wake"] = True
+        sa_event.listen(session.sync_session, "after_commit", _wake_all)
+    return row
