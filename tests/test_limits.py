@@ -153,7 +153,8 @@ def test_a_principal_that_spent_its_bucket_gets_429_with_retry_after(new_hub) ->
     assert left == [12, 7, 2]
     throttled = post(hub, five)
     assert throttled.status_code == 429
-    assert int(throttled.headers["retry-after"]) == 30  # 3 points missing at 0.1 point a second
+    # 3 points missing at 0.1 point a second: 30 s, less the refill since (a slow machine takes seconds).
+    assert 20 <= int(throttled.headers["retry-after"]) <= 30
     body = throttled.json()
     assert body["data"] is None and codes(throttled) == ["THROTTLED"]
     assert body["extensions"]["cost"]["actualQueryCost"] == 0  # refused work is not charged
