@@ -1,7 +1,7 @@
 """records: dossiers and their LGSP status events
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26 13:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import server.db
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
