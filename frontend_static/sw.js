@@ -6,6 +6,7 @@
 import { flush } from '/assets/__VERSION__/js/outbox.js';
 import { setRequestLanguage } from '/assets/__VERSION__/js/api.js';
 import { kv } from '/assets/__VERSION__/js/db.js';
+import { screenForLink } from '/assets/__VERSION__/js/links.js';
 
 const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
@@ -62,11 +63,7 @@ self.addEventListener('sync', (event) => {
 });
 
 function screenFor(data) {
-  if (data.url && data.url.startsWith('/')) return data.url;
-  const subject = data.subject || {};
-  if (subject.__typename === 'Feedback' || data.feedbackId) return `/reports/${encodeURIComponent(subject.id || data.feedbackId)}`;
-  if (subject.__typename === 'Dossier' || data.kind === 'DOSSIER_UPDATE') return '/dossiers';
-  return '/notifications';
+  return screenForLink(data.link || data.url || '', self.location.origin);
 }
 
 self.addEventListener('push', (event) => {

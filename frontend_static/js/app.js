@@ -125,6 +125,10 @@ async function flushOutbox() {
 async function start() {
   await applyLanguage((await kv.get('language')) || 'vi');
   onSessionChange((account) => showAccount(account));
+  if (location.hash.startsWith('#/')) { // a link of the hub (push, email): #/<type>/<id>
+    const { screenForLink } = await import('./links.js');
+    history.replaceState(null, '', screenForLink(location.href, location.origin));
+  }
   await restoreSession(); // quick for visitors (nothing stored); one refresh for a returning person
   showAccount(currentAccount());
   await render();

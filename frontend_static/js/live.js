@@ -13,7 +13,7 @@ export function connectLive(getToken, onNotification) {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     socket = new WebSocket(`${scheme}://${location.host}/graphql`, 'graphql-transport-ws');
     socket.onopen = () => socket.send(JSON.stringify({
-      type: 'connection_init', payload: { authorization: `Bearer ${token}` },
+      type: 'connection_init', payload: { Authorization: `Bearer ${token}` },
     }));
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
