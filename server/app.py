@@ -98,9 +98,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     routes += pwa_routes(reload=settings.is_development)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
-    return app
     if settings.sql_statement_count_header:
         app.add_middleware(SqlStatementCounter)
+    return app
 
 
 def app_from_env() -> Starlette:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from PIL import Image
 
 from tests.conftest import STRONG_PASSWORD, register, unique_phone
-from tests.support import GraphQLClient, HubProcess
+from tests.support import GraphQLClient, HubProcess, _run_in_thread
 
 VUNG_TAU = {"latitude": 10.3460, "longitude": 107.0840}  # Phường Vũng Tàu, Bãi Sau
 CON_DAO = {"latitude": 8.6830, "longitude": 106.6070}
@@ -146,3 +148,29 @@ def staff(hub: HubProcess, gql: GraphQLClient, role: str, agency: str | None = N
 
 def resident(gql: GraphQLClient, name: str = "Trần Thị Bình") -> str:
     return register(gql, fullName=name)["accessToken"]
+
+
+def pk(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":", 1)[1])
+
+
+def execute_sql(hub: HubProcess, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Change the hub's database directly: to put a feedback where only time would bring it (overdue, old)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(hub.database.url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(sql), dict(params or {}))
+        finally:
+            await engine.dispose()
+
+    _run_in_thread(run)
+
+
+def db_time(hub: HubProcess, moment: datetime) -> datetime:
+    """A UTC moment as the hub's column type stores it (naive UTC on SQLite)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None) if hub.database.backend == "sqlite" else moment
