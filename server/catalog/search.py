@@ -89,10 +89,16 @@ def procedure_query(
 async def find_procedures(
     session: AsyncSession, wanted: ProcedureFilter, offset: int, limit: int
 ) -> tuple[list[Procedure], int]:
-    """One page of matching procedures and how many match in all (two statements)."""
+    """One page of matching procedures and how many match in all.
+
+    One statement: the total rides along as a window count. Only a page past the end (no row to carry it)
+    costs a second statement, a plain count.
+    """
     page, count = procedure_query(session.bind.dialect.name, wanted)
-    total = await session.scalar(count) or 0
-    if limit == 0 or offset >= total:
-        return [], total
-    rows = list(await session.scalars(page.offset(offset).limit(limit)))
-    return rows, total
+    if limit == 0:
+        return [], await session.scalar(count) or 0
+    windowed = page.add_columns(func.count().over().label("total")).offset(offset).limit(limit)
+    rows = (await session.execute(windowed)).all()
+    if not rows:
+        return [], (await session.scalar(count) or 0) if offset > 0 else 0
+    return [row[0] for row in rows], rows[0][1]

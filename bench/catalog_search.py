@@ -1,0 +1,272 @@
+"""Catalogue search benchmark: a diacritics-free word-prefix search against an exact lookup by code.
+
+Run (SQLite, then PostgreSQL at 127.0.0.1:5432 as user postgres; each gets a scratch database):
+
+    .venv/bin/python bench/catalog_search.py [--procedures 5000] [--rounds 400] [--backend sqlite|postgresql]
+
+It migrates a scratch database, loads the demo province's units, agencies and sectors, generates N procedures
+(realistic Vietnamese names, documents and steps) through the catalogue importer, then times, per request
+(fresh session, as the GraphQL layer does):
+  - search: service.find_procedures(search=<typed prefix, no diacritics>, first 20) = count + ranked page;
+  - exact:  service.procedure_by_code(<random code>).
+It prints p50, p95 and queries per second of each and the p95 ratio. Target: search p95 <= 2 x exact p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server.catalog import service
+from server.catalog.demo import load_sectors
+from server.catalog.importer import ProcedureRecord, import_records
+from server.catalog.places import sync_units
+from server.config import Settings
+from server.db import create_engine, create_session_factory
+from server.migrate import upgrade
+from server.seed import demo_file, load_agencies
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+ACTIONS = [
+    "Cấp",
+    "Cấp lại",
+    "Cấp đổi",
+    "Gia hạn",
+    "Điều chỉnh",
+    "Thu hồi",
+    "Đăng ký",
+    "Xác nhận",
+    "Thẩm định",
+    "Phê duyệt",
+    "Công nhận",
+    "Chấp thuận",
+    "Giải quyết",
+    "Chứng thực",
+    "Thông báo",
+]
+OBJECTS = [
+    "giấy phép xây dựng",
+    "giấy chứng nhận quyền sử dụng đất",
+    "giấy phép kinh doanh",
+    "hộ kinh doanh",
+    "giấy phép lái xe",
+    "khai sinh",
+    "kết hôn",
+    "hộ khẩu thường trú",
+    "giấy phép môi trường",
+    "chứng chỉ hành nghề",
+    "giấy phép lao động",
+    "phương án phòng cháy",
+    "hồ sơ dự án đầu tư",
+    "giấy phép khai thác thủy sản",
+    "trợ cấp xã hội",
+    "bảo hiểm y tế",
+    "giấy phép quảng cáo",
+    "biển số xe",
+    "giấy phép vận tải",
+    "tàu cá",
+    "cơ sở giáo dục",
+    "nhà ở riêng lẻ",
+    "di tích lịch sử",
+    "giấy phép bán lẻ rượu",
+    "đăng kiểm phương tiện",
+    "cây xanh đô thị",
+    "điểm du lịch",
+]
+QUALIFIERS = [
+    "",
+    "cho cá nhân",
+    "cho tổ chức",
+    "có yếu tố nước ngoài",
+    "trên địa bàn xã",
+    "cấp tỉnh",
+    "trong khu công nghiệp",
+    "đối với doanh nghiệp nhỏ",
+    "lần đầu",
+    "do mất, hỏng",
+    "tại đặc khu Côn Đảo",
+]
+DOCUMENTS = [
+    "Tờ khai theo mẫu",
+    "Bản sao căn cước công dân",
+    "Đơn đề nghị",
+    "Bản vẽ thiết kế",
+    "Giấy ủy quyền",
+    "Hợp đồng thuê",
+    "Báo cáo đánh giá tác động môi trường",
+    "Ảnh 4x6",
+    "Giấy khám sức khỏe",
+    "Văn bản thẩm duyệt",
+    "Sổ đỏ bản sao",
+    "Quyết định thành lập",
+]
+STEPS = [
+    "Nộp hồ sơ tại Bộ phận Một cửa hoặc trực tuyến",
+    "Cán bộ kiểm tra tính hợp lệ của hồ sơ",
+    "Thẩm định hồ sơ và kiểm tra thực tế",
+    "Trình lãnh đạo ký duyệt",
+    "Trả kết quả cho người nộp",
+]
+# What people type, without diacritics, cut mid-word as while typing.
+SEARCHES = [
+    "giay ph",
+    "dang ky kh",
+    "cap lai giay",
+    "ho kinh doa",
+    "giay phep xay",
+    "ket hon co yeu",
+    "tau ca",
+    "bao hiem y",
+    "cay xanh",
+    "chung chi hanh",
+    "thu hoi giay phep moi",
+    "con dao",
+]
+
+
+def generate(count: int, sector_codes: list[str], agency_codes: list[str]) -> list[ProcedureRecord]:
+    rng = random.Random(2026)
+    records = []
+    for index in range(count):
+        name = " ".join(p for p in (rng.choice(ACTIONS), rng.choice(OBJECTS), rng.choice(QUALIFIERS)) if p)
+        records.append(
+            ProcedureRecord(
+                where=f"index {index}",
+                code=f"9.{index:06d}",
+                name=name,
+                name_en=None,
+                sector_code=rng.choice(sector_codes),
+                sector=None,
+                sector_name=None,
+                sector_name_en=None,
+                agency_code=rng.choice(agency_codes),
+                agency=None,
+                level=rng.choice(["INFORMATION", "PARTIAL_ONLINE", "FULL_ONLINE"]),
+                processing_time=f"{rng.randint(1, 30):02d} ngày làm việc",
+                processing_days=None,
+                fee=rng.choice(["Không", "50.000 đồng", "100.000 đồng/hồ sơ"]),
+                documents=[{"name": d, "quantity": rng.randint(1, 2)} for d in rng.sample(DOCUMENTS, 4)],
+                steps=rng.sample(STEPS, 3),
+                legal_basis=["Nghị định số 123/2024/NĐ-CP"],
+            )
+        )
+    return records
+
+
+async def admin_sql(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(factory, fn, rounds: int) -> tuple[float, float, float]:
+    samples = []
+    for i in range(rounds):
+        started = time.perf_counter()
+        async with factory() as session:
+            await fn(session, i)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), percentile(samples, 0.95), 1000 * len(samples) / sum(samples)
+
+
+async def run_backend(backend: str, count: int, rounds: int) -> dict[str, float]:
+    scratch = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
+    name = f"catalog_bench_{uuid.uuid4().hex[:8]}"
+    if backend == "postgresql":
+        await admin_sql(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    else:
+        url = f"sqlite+aiosqlite:///{scratch / 'bench.sqlite3'}"
+    settings = Settings(data_dir=scratch, database_url=url)
+    try:
+        await asyncio.to_thread(upgrade, settings)
+        engine = create_engine(settings)
+        factory = create_session_factory(engine)
+        started = time.perf_counter()
+        async with factory() as session:
+            await sync_units(session, settings.province_code)
+            await load_agencies(session, demo_file("agencies.json"))
+            await session.flush()
+            sectors = demo_file("sectors.json")
+            await load_sectors(session, sectors)
+            agencies = [a["code"] for a in demo_file("agencies.json")]
+            await import_records(session, generate(count, [s["code"] for s in sectors], agencies))
+            await session.commit()
+        load_seconds = time.perf_counter() - started
+        if backend == "postgresql":
+            async with engine.connect() as conn:
+                from sqlalchemy import text
+
+                await conn.execute(text("ANALYZE"))
+                await conn.commit()
+        rng = random.Random(7)
+        codes = [f"9.{rng.randrange(count):06d}" for _ in range(rounds)]
+
+        async def search(session, i):
+            rows, total = await service.find_procedures(
+                session, service.ProcedureFilter(search=SEARCHES[i % len(SEARCHES)]), 0, 20
+            )
+            return rows, total
+
+        async def exact(session, i):
+            return await service.procedure_by_code(session, codes[i])
+
+        await measure(factory, search, 50)  # warm up caches and connections
+        await measure(factory, exact, 50)
+        s50, s95, sqps = await measure(factory, search, rounds)
+        e50, e95, eqps = await measure(factory, exact, rounds)
+        matches = []
+        async with factory() as session:
+            for query in SEARCHES:
+                matches.append(
+                    (await service.find_procedures(session, service.ProcedureFilter(search=query), 0, 1))[1]
+                )
+        await engine.dispose()
+        print(f"\n{backend}: {count} procedures loaded in {load_seconds:.1f} s; {rounds} rounds each")
+        print(
+            f"  matches per search: min {min(matches)}, "
+            f"median {int(statistics.median(matches))}, max {max(matches)}"
+        )
+        print(f"  {'query':<34} {'p50 ms':>8} {'p95 ms':>8} {'q/s':>8}")
+        print(f"  {'prefix search (count + 20, ranked)':<34} {s50:8.2f} {s95:8.2f} {sqps:8.0f}")
+        print(f"  {'exact lookup by code':<34} {e50:8.2f} {e95:8.2f} {eqps:8.0f}")
+        ratio = s95 / e95
+        print(f"  p95 ratio search/exact: {ratio:.2f} (target <= 2.0: {'met' if ratio <= 2 else 'NOT met'})")
+        return {"ratio": ratio}
+    finally:
+        if backend == "postgresql":
+            await admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--procedures", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=400)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        asyncio.run(run_backend(backend, args.procedures, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
