@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
 import strawberry
 
 from graphql_schema.context import Info
 from graphql_schema.errors import UserError, user_errors
-from server.apps import service
+from graphql_schema.relay import (
+    PageInfo,
+    decode_id,
+    decode_offset_cursor,
+    encode_offset_cursor,
+    page_size,
+    to_global_id,
+)
+from server.apps import service, webhooks
+from server.db import utcnow
 from server.errors import BadRequest, UserInputError
 from server.i18n import Lang
 
@@ -77,6 +87,83 @@ class RevokeAppAccessPayload:
     )
 
 
+@strawberry.type(description="An app's subscription to public feedback events.")
+class AppWebhook:
+    id: strawberry.ID = strawberry.field(description="ID of the subscription; pass it to unsubscribeWebhook.")
+    url: str = strawberry.field(description="Where deliveries are POSTed.")
+    events: list[str] = strawberry.field(description="Event types delivered, e.g. feedback.status_changed.")
+    created_at: datetime = strawberry.field(description="When the app subscribed.")
+
+    @classmethod
+    def from_model(cls, hook: object) -> AppWebhook:
+        return cls(
+            id=strawberry.ID(to_global_id("AppWebhook", hook.id)),  # type: ignore[attr-defined]
+            url=hook.url,  # type: ignore[attr-defined]
+            events=hook.events.split(),  # type: ignore[attr-defined]
+            created_at=hook.created_at,  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.type(description="One event sent (or being sent) to one of the app's webhooks.")
+class WebhookDelivery:
+    id: strawberry.ID = strawberry.field(description="Delivery id, also sent as the X-Hub-Delivery header.")
+    url: str = strawberry.field(description="The webhook's URL.")
+    event_type: str = strawberry.field(description="e.g. feedback.status_changed.")
+    status: str = strawberry.field(description="PENDING, DELIVERED or FAILED (after the last retry).")
+    attempts: int = strawberry.field(description="How many times it was sent.")
+    last_response_status: int | None = strawberry.field(description="HTTP status of the last attempt.")
+    last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+    created_at: datetime = strawberry.field(description="When the event was queued.")
+    delivered_at: datetime | None = strawberry.field(description="When a 2xx answer came.")
+    next_attempt_at: datetime | None = strawberry.field(description="When it is retried, while PENDING.")
+    payload: str = strawberry.field(
+        description="The JSON body that is sent, signed with the webhook's secret."
+    )
+
+
+@strawberry.type(description="An edge of the delivery log.")
+class WebhookDeliveryEdge:
+    node: WebhookDelivery = strawberry.field(description="The delivery.")
+    cursor: str = strawberry.field(description="Cursor of this delivery.")
+
+
+@strawberry.type(description="The app's delivery log, newest first.")
+class WebhookDeliveryConnection:
+    edges: list[WebhookDeliveryEdge] = strawberry.field(description="Deliveries of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page lies.")
+    total_count: int = strawberry.field(description="How many deliveries there are.")
+
+
+@strawberry.input(description="Where and what to deliver.")
+class SubscribeWebhookInput:
+    url: str = strawberry.field(description="https URL (http only for loopback hosts, for development).")
+    events: list[str] | None = strawberry.field(default=None, description="Event types; all when null.")
+
+
+@strawberry.type(description="The new subscription and its signing secret.")
+class SubscribeWebhookPayload:
+    webhook: AppWebhook | None = strawberry.field(default=None, description="The subscription.")
+    secret: str | None = strawberry.field(
+        default=None, description="Signs every delivery (X-Hub-Signature-256: sha256=HMAC). Shown only now."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems; empty on success."
+    )
+
+
+@strawberry.input(description="The subscription to end.")
+class UnsubscribeWebhookInput:
+    id: strawberry.ID = strawberry.field(description="ID of the subscription.")
+
+
+@strawberry.type(description="Result of ending a subscription.")
+class UnsubscribeWebhookPayload:
+    ok: bool = strawberry.field(description="True when no more deliveries will be made.")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems; empty on success."
+    )
+
+
 async def _check(info: Info, input: AuthorizeAppInput) -> service.AuthorizationRequest:
     try:
         return await service.check_authorization_request(
@@ -121,6 +208,51 @@ class AppsQuery:
             redirect_uri=request.redirect_uri,
         )
 
+    @strawberry.field(description="For app tokens: the app's webhook subscriptions.")
+    async def app_webhooks(self, info: Info) -> list[AppWebhook]:
+        hooks = await webhooks.webhooks_of(info.context.session, info.context.principal)
+        return [AppWebhook.from_model(h) for h in hooks]
+
+    @strawberry.field(description="For app tokens: the delivery log of the app's webhooks, newest first.")
+    async def app_webhook_deliveries(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> WebhookDeliveryConnection:
+        size = page_size(first)
+        start = decode_offset_cursor(after) + 1
+        rows, total = await webhooks.deliveries_of(info.context.session, info.context.principal, start, size)
+        now = utcnow()
+        edges = [
+            WebhookDeliveryEdge(
+                node=WebhookDelivery(
+                    id=strawberry.ID(str(d.id)),
+                    url=url,
+                    event_type=d.event_type,
+                    status=d.status,
+                    attempts=d.attempts,
+                    last_response_status=d.last_response_status,
+                    last_error=d.last_error,
+                    created_at=d.created_at,
+                    delivered_at=d.delivered_at,
+                    next_attempt_at=d.next_attempt_at
+                    if webhooks.next_attempt_in(d, now) is not None
+                    else None,
+                    payload=orjson.dumps(d.payload).decode(),
+                ),
+                cursor=encode_offset_cursor(start + i),
+            )
+            for i, (d, url) in enumerate(rows)
+        ]
+        return WebhookDeliveryConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=start + len(rows) < total,
+                has_previous_page=start > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+        )
+
 
 @strawberry.type
 class AppsMutation:
@@ -134,6 +266,30 @@ class AppsMutation:
         return AuthorizeAppPayload(
             redirect_url=await service.approve(info.context.session, info.context.principal, request)
         )
+
+    @strawberry.mutation(description="For app tokens: receive public feedback events at a URL, signed.")
+    async def subscribe_webhook(self, info: Info, input: SubscribeWebhookInput) -> SubscribeWebhookPayload:
+        ctx = info.context
+        try:
+            hook, secret = await webhooks.subscribe(ctx.session, ctx.principal, input.url, input.events)
+        except UserInputError as error:
+            await ctx.session.rollback()
+            return SubscribeWebhookPayload(errors=user_errors(error, ctx.language))
+        return SubscribeWebhookPayload(webhook=AppWebhook.from_model(hook), secret=secret)
+
+    @strawberry.mutation(description="For app tokens: end a webhook subscription.")
+    async def unsubscribe_webhook(
+        self, info: Info, input: UnsubscribeWebhookInput
+    ) -> UnsubscribeWebhookPayload:
+        ctx = info.context
+        try:
+            await webhooks.unsubscribe(
+                ctx.session, ctx.principal, decode_id(input.id, "AppWebhook", ("input", "id"))
+            )
+        except UserInputError as error:
+            await ctx.session.rollback()
+            return UnsubscribeWebhookPayload(ok=False, errors=user_errors(error, ctx.language))
+        return UnsubscribeWebhookPayload(ok=True)
 
     @strawberry.mutation(description="Stop an app from acting for the signed-in resident, at once.")
     async def revoke_app_access(self, info: Info, input: RevokeAppAccessInput) -> RevokeAppAccessPayload:

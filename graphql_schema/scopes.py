@@ -43,6 +43,8 @@ FIELD_SCOPES: dict[tuple[str, str], str] = {
     ("Mutation", "rateFeedback"): "write:feedback",
     ("Mutation", "reopenFeedback"): "write:feedback",
     ("Mutation", "markNotificationsRead"): "read:notifications",
+    ("Mutation", "subscribeWebhook"): PUBLIC,
+    ("Mutation", "unsubscribeWebhook"): PUBLIC,
     ("Subscription", "notificationReceived"): "read:notifications",
     ("Subscription", "feedbackUpdated"): PUBLIC,
 }

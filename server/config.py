@@ -71,7 +71,14 @@ class Settings:
     redis_url: str | None = None
     # Namespace of every Redis key and channel, so several hubs can share one Redis.
     redis_prefix: str = "citizen-hub"
+    # First retry of a failed app webhook delivery; each further retry waits twice as long (max 1 h).
+    webhook_retry_base_seconds: float = 10.0
     lgsp_webhook_secret: str | None = None
+    # National identity login (OpenID Connect): the issuer, where its signing keys are published, and the
+    # client id the hub is registered under (the ID token's audience). Unset issuer: login is off.
+    national_identity_issuer: str | None = None
+    national_identity_jwks_url: str | None = None
+    national_identity_client_id: str | None = None
     environment: str = "production"
     # The province this hub serves: a code of the `vietnam-provinces` package (79 = Ho Chi Minh City).
     province_code: int = 79
@@ -146,7 +153,11 @@ class Settings:
             public_base_url=public_base_url,
             redis_url=env.get("REDIS_URL") or None,
             redis_prefix=env.get("REDIS_PREFIX") or "citizen-hub",
+            webhook_retry_base_seconds=float(_int(env, "WEBHOOK_RETRY_BASE_SECONDS", 10)),
             lgsp_webhook_secret=env.get("LGSP_WEBHOOK_SECRET") or None,
+            national_identity_issuer=env.get("NATIONAL_IDENTITY_ISSUER") or None,
+            national_identity_jwks_url=env.get("NATIONAL_IDENTITY_JWKS_URL") or None,
+            national_identity_client_id=env.get("NATIONAL_IDENTITY_CLIENT_ID") or None,
             environment=env.get("ENVIRONMENT", "production"),
             province_code=_int(env, "PROVINCE_CODE", 79),
             load_demo_data=_bool(env, "LOAD_DEMO_DATA", True),

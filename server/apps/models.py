@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
@@ -56,3 +57,65 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AppWebhook(Base):
+    """An app's subscription to public feedback events, delivered signed to `url`.
+
+    The secret must be kept in clear: it signs every delivery (HMAC-SHA256), so a hash would not do.
+    """
+
+    __tablename__ = "app_webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(100))
+    # Space-separated event types, e.g. "feedback.assigned feedback.status_changed".
+    events: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AppWebhookDelivery(Base):
+    """One event for one webhook: its payload, and every attempt's outcome (the app's delivery log)."""
+
+    __tablename__ = "app_webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("app_webhooks.id", ondelete="CASCADE"), index=True)
+    outbox_event_id: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")  # PENDING | DELIVERED | FAILED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A process sending it holds it until then; past that, another may take it over (a crash lost nothing).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "outbox_event_id"),
+        Index("ix_app_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+
+class WebhookRelayFloor(Base):
+    """One row: outbox events up to this id predate webhooks and are never relayed."""
+
+    __tablename__ = "app_webhook_relay_floor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookRelayedEvent(Base):
+    """An outbox event the relay has turned into deliveries. A row per event rather than a cursor:
+    ids are allotted at insert but committed in any order, so a cursor could step over a late commit."""
+
+    __tablename__ = "app_webhook_relayed_events"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
