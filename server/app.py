@@ -22,6 +22,7 @@ from server.http import BearerAuthMiddleware, RequestLogMiddleware
 from server.hub import Hub
 from server.media.http import media_endpoint
 from server.notify.runtime import notify_runtime
+from server.open311.views import open311_routes
 from server.pwa import pwa_routes
 from server.records.http import lgsp_endpoint
 
@@ -94,6 +95,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     ]
     # /developers, its CSS and the live SDL at /graphql/schema.graphql (server/developers.py).
     routes += developer_routes(settings, graphql.schema.as_str)
+    # Open311 GeoReport v2 over the feedback service layer (server/open311/).
+    routes += open311_routes(current_hub)
     # The residents' PWA at / (server/pwa.py); last, because its SPA fallback catches any other GET.
     routes += pwa_routes(reload=settings.is_development)
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -98,6 +98,11 @@ class FeedFilter:
     author_account_id: int | None = None
     followed_by: int | None = None
     agency_id: int | None = None
+    # For the Open311 façade: several categories, reference codes, a window of submission times.
+    category_ids: list[int] | None = None
+    reference_codes: list[str] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
 
 def _distance2(lat: float, lon: float) -> ColumnElement[float]:
@@ -117,6 +122,14 @@ def _filtered(f: FeedFilter, now: datetime) -> tuple[Select[Any], ColumnElement[
         conditions.append(Feedback.category_id == f.category_id)
     if f.unit_id is not None:
         conditions.append(Feedback.unit_id == f.unit_id)
+    if f.category_ids is not None:
+        conditions.append(Feedback.category_id.in_(f.category_ids))
+    if f.reference_codes is not None:
+        conditions.append(Feedback.reference_code.in_(f.reference_codes))
+    if f.created_from is not None:
+        conditions.append(Feedback.created_at >= f.created_from)
+    if f.created_to is not None:
+        conditions.append(Feedback.created_at <= f.created_to)
     if f.author_account_id is not None:
         conditions.append(Feedback.author_account_id == f.author_account_id)
     if f.agency_id is not None:
@@ -191,6 +204,21 @@ async def feed(
     else:  # past the end: the window count saw no row, ask once
         total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return items, total
+
+
+async def last_messages(session: AsyncSession, feedback_ids: Sequence[int]) -> dict[int, str]:
+    """The latest timeline message of each feedback (Open311's status_notes), in one statement."""
+    if not feedback_ids:
+        return {}
+    latest = (
+        select(func.max(FeedbackEvent.id))
+        .where(FeedbackEvent.feedback_id.in_(feedback_ids), FeedbackEvent.message.is_not(None))
+        .group_by(FeedbackEvent.feedback_id)
+    )
+    rows = await session.execute(
+        select(FeedbackEvent.feedback_id, FeedbackEvent.message).where(FeedbackEvent.id.in_(latest))
+    )
+    return {pk: message for pk, message in rows.all()}
 
 
 async def similar(
