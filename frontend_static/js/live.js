@@ -12,11 +12,13 @@ export function connectLive(getToken, onNotification) {
     if (stopped || !token) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     socket = new WebSocket(`${scheme}://${location.host}/graphql`, 'graphql-transport-ws');
+    socket.binaryType = 'arraybuffer'; // the hub may send its JSON in binary frames
     socket.onopen = () => socket.send(JSON.stringify({
       type: 'connection_init', payload: { Authorization: `Bearer ${token}` },
     }));
     socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
+      const text = typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data);
+      const message = JSON.parse(text);
       if (message.type === 'connection_ack') {
         delay = 1000;
         socket.send(JSON.stringify({ id: 'n', type: 'subscribe', payload: { query: NOTIFICATION_RECEIVED } }));
