@@ -40,9 +40,9 @@ def _index_match(dialect: str, terms: list[str]) -> ColumnElement[bool]:
         )
         return Procedure.id.in_(matched.columns(literal_column("rowid")))
     query = " & ".join(f"{term}:*" for term in terms)
-    document = func.to_tsvector(
-        literal_column("'simple'::regconfig"), Procedure.search_name + " " + Procedure.search_body
-    )
+    # Literally the indexed expression: with a bound ' ' it would not match, and the index would go unused.
+    folded = Procedure.search_name.op("||")(literal_column("' '")).op("||")(Procedure.search_body)
+    document = func.to_tsvector(literal_column("'simple'::regconfig"), folded)
     return document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), literal(query)))
 
 
