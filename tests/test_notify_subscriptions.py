@@ -1,0 +1,143 @@
+"""Live subscriptions over graphql-transport-ws, with real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import websockets
+
+from tests.feedback_helpers import categories, resident, staff, submit
+from tests.notify_helpers import NOTIFICATION_RECEIVED, WsClient, ws_url
+from tests.support import GraphQLClient, HubProcess
+
+REPLY = """mutation($input: ReplyToFeedbackInput!) { replyToFeedback(input: $input) { errors { code } } }"""
+TRANSITION = """
+mutation($input: TransitionFeedbackInput!) { transitionFeedback(input: $input) { errors { code } } }"""
+FEEDBACK_UPDATED = """
+subscription($id: ID!) { feedbackUpdated(id: $id) { id status version location { latitude longitude } author {
+  displayName } } }"""
+
+
+def run(gql: GraphQLClient, mutation: str, token: str, **fields: Any) -> None:
+    payload = next(iter(gql(mutation, {"input": fields}, token=token).values()))
+    assert payload["errors"] == [], payload["errors"]
+
+
+@pytest.fixture(scope="module")
+def people(hub: HubProcess, gql: GraphQLClient) -> dict[str, str]:
+    return {"cadre": staff(hub, gql, "cadre", "UBND-VUNGTAU"), "author": resident(gql, "Huỳnh Thị Nghe")}
+
+
+async def test_a_signed_in_subscriber_receives_its_notifications_live(hub, gql, people):
+    fb = submit(gql, people["author"], categories(gql)["ROADS"]["id"])
+    client = await WsClient.connect(hub.url, people["author"])
+    try:
+        await client.acked()
+        op = await client.subscribe(NOTIFICATION_RECEIVED)
+        await asyncio.sleep(0.3)  # the subscription is registered before the change happens
+        await asyncio.to_thread(
+            run, gql, REPLY, people["cadre"], id=fb["id"], message="Đã cử người kiểm tra."
+        )
+        message = await client.next_message()
+        assert message["type"] == "next" and message["id"] == op, message
+        received = message["payload"]["data"]["notificationReceived"]
+        assert received["kind"] == "FEEDBACK_UPDATE"
+        assert received["title"] == f"Cơ quan đã trả lời phản ánh {fb['referenceCode']}"
+        assert received["subject"] == {"id": fb["id"]}
+        # The same notification sits in the inbox, with the same id.
+        inbox = gql(
+            "{ viewer { notifications(first: 1) { edges { node { id } } } } }", token=people["author"]
+        )
+        assert inbox["viewer"]["notifications"]["edges"][0]["node"]["id"] == received["id"]
+    finally:
+        await client.close()
+
+
+async def test_notification_received_needs_a_valid_token(hub):
+    visitor = await WsClient.connect(hub.url)
+    await visitor.acked()  # visitors may follow public feedback…
+    await visitor.subscribe(NOTIFICATION_RECEIVED)
+    assert await visitor.close_code() == 4401  # …but have no notifications
+    forged = await WsClient.connect(hub.url, "not.a.token")
+    assert await forged.close_code() == 4403
+    wrong_scheme = await WsClient.connect(hub.url, payload={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert await wrong_scheme.close_code() == 4403
+
+
+async def test_feedback_updated_streams_the_public_view(hub, gql, people):
+    exact = {"latitude": 10.34627, "longitude": 107.08433}
+    fb = submit(gql, people["author"], categories(gql)["ROADS"]["id"], anonymous=True, location=exact)
+    client = await WsClient.connect(hub.url)  # a visitor: no token
+    try:
+        await client.acked()
+        await client.subscribe(FEEDBACK_UPDATED, {"id": fb["id"]})
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(
+            run, gql, TRANSITION, people["cadre"], id=fb["id"], status="IN_PROGRESS", expectedVersion=1
+        )
+        message = await client.next_message()
+        seen = message["payload"]["data"]["feedbackUpdated"]
+        assert seen["id"] == fb["id"] and seen["status"] == "IN_PROGRESS" and seen["version"] == 2
+        assert seen["author"] is None  # anonymous to the public
+        assert (seen["location"]["latitude"], seen["location"]["longitude"]) != (
+            exact["latitude"],
+            exact["longitude"],
+        )  # rounded to about 100 m for the public
+        await asyncio.to_thread(run, gql, REPLY, people["cadre"], id=fb["id"], message="Đang xử lý.")
+        again = await client.next_message()
+        assert again["payload"]["data"]["feedbackUpdated"]["version"] == 3
+    finally:
+        await client.close()
+
+
+async def test_at_most_twenty_subscriptions_per_connection(hub, gql, people):
+    fb = submit(gql, people["author"], categories(gql)["ROADS"]["id"])
+    client = await WsClient.connect(hub.url, people["author"])
+    try:
+        await client.acked()
+        for _ in range(20):
+            await client.subscribe(FEEDBACK_UPDATED, {"id": fb["id"]})
+        over = await client.subscribe(FEEDBACK_UPDATED, {"id": fb["id"]})
+        message = await client.next_message()
+        assert message["type"] == "error" and message["id"] == over
+        assert "limit" in message["payload"][0]["message"].lower()
+    finally:
+        await client.close()
+
+
+async def test_only_graphql_transport_ws_and_allowed_origins(hub):
+    # The legacy subscriptions-transport-ws protocol ("graphql-ws") is off.
+    try:
+        conn = await websockets.connect(ws_url(hub.url), subprotocols=["graphql-ws"])
+    except websockets.InvalidHandshake:
+        pass  # refused at the handshake
+    else:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await conn.send(json.dumps({"type": "connection_init"}))
+            await asyncio.wait_for(conn.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+    # A page on another origin may not open a WebSocket with the user's browser.
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await WsClient.connect(hub.url, origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+    # The PWA's origin (PUBLIC_BASE_URL unless ALLOWED_ORIGINS says more) is allowed.
+    pwa = await WsClient.connect(hub.url, origin=hub.url)
+    await pwa.acked()
+    await pwa.close()
+
+
+async def test_a_token_that_expires_ends_the_subscription(new_hub):
+    short = new_hub({"ACCESS_TOKEN_SECONDS": "5", "LOAD_DEMO_DATA": "false"}, demo=False)
+    gql = GraphQLClient(short.url)
+    try:
+        token = resident(gql)
+        client = await WsClient.connect(short.url, token)
+        await client.acked()
+        await client.subscribe(NOTIFICATION_RECEIVED)
+        code = await client.close_code(wait=15)
+        assert code == 4401
+    finally:
+        gql.close()
