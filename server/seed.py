@@ -14,6 +14,7 @@ from server.catalog.importer import import_records, parse_rows
 from server.catalog.models import AdministrativeUnit, Agency
 from server.catalog.places import sync_units
 from server.config import Settings
+from server.feedback.demo import load_sample_feedback
 
 
 def demo_file(name: str) -> Any:
@@ -51,6 +52,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> dict[str, int]
     counts["procedures"] = imported.created + imported.updated + imported.unchanged
     categories = demo_file("feedback_categories.json")
     counts["feedback categories"] = await load_feedback_categories(session, categories)
-    # feedback demo data: loaded by server.feedback (here: after the catalogue, before the commit)
+    await session.flush()
+    counts["sample feedback"] = await load_sample_feedback(session, demo_file("sample_feedback.json"))
     await session.commit()
     return counts

@@ -275,3 +275,17 @@ def test_a_page_of_100_costs_the_statements_of_a_page_of_10(new_hub):
     anonymous_10, anonymous_100, signed_10, signed_100 = counts
     assert anonymous_10 == anonymous_100 and signed_10 == signed_100, counts
     assert signed_100 <= 5, counts
+
+
+def test_the_demo_province_comes_with_sample_feedback(gql):
+    query = """{ feedbacks(filter: {search: "o ga lon thuy van"}) { totalCount edges { node {
+        status unit { name } assignedAgency { code } timeline { kind message } } } } }"""
+    page = gql(query)["feedbacks"]
+    assert page["totalCount"] >= 1
+    sample = page["edges"][-1]["node"]  # the oldest: the demo's, not one a test made
+    assert sample["status"] == "RESOLVED" and sample["unit"]["name"] == "Phường Vũng Tàu"
+    assert sample["assignedAgency"]["code"] == "UBND-VUNGTAU"
+    kinds = [e["kind"] for e in sample["timeline"]]
+    assert kinds[:2] == ["SUBMITTED", "ASSIGNED"] and "REPLY" in kinds
+    statuses = gql("{ feedbackStats { byStatus { status count } } }")["feedbackStats"]["byStatus"]
+    assert all(s["count"] >= 1 for s in statuses if s["status"] in {"ASSIGNED", "IN_PROGRESS", "RESOLVED"})
