@@ -12,9 +12,9 @@ application/json always triggers a preflight. GET runs queries only (strawberry 
 from __future__ import annotations
 
 import orjson
+from cross_web import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
-from cross_web import HTTPException
 
 PREFLIGHT_HEADERS = (b"graphql-require-preflight", b"apollo-require-preflight")
 
@@ -35,7 +35,7 @@ def refuse_unsafe_request(scope: Scope) -> None:
                 "(protection against cross-site request forgery).",
             )
     elif content_type != b"application/json":
-        raise HTTPException(415, "Send GraphQL requests as application/json (or multipart/form-data for uploads).")
+        raise HTTPException(415, "Send GraphQL requests as application/json (multipart for uploads).")
 
 
 def transport_error_response(error: HTTPException) -> Response:
