@@ -15,6 +15,7 @@ from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
 from graphql_schema.masking import MaskUnexpectedErrors
+from graphql_schema.national_identity import NationalIdentityMutation
 from graphql_schema.notify import NotifyMutation, NotifyQuery, NotifySubscription
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
 from graphql_schema.scalars import DateTime
@@ -32,7 +33,15 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery, NotifyQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, FeedbackMutation, NotifyMutation))
+Mutation = merge_types(
+    "Mutation",
+    (
+        IdentityMutation,
+        FeedbackMutation,
+        NotifyMutation,
+        NationalIdentityMutation,
+    ),
+)
 Subscription = merge_types("Subscription", (NotifySubscription,))
 
 

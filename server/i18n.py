@@ -157,9 +157,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The push endpoint must be an https URL.",
     },
     "push.key_invalid": {"vi": "Khóa mã hóa không hợp lệ.", "en": "Not a valid encryption key."},
+    # ---- national identity login (server/identity/national.py)
+    "national_login.off": {
+        "vi": "Chưa cấu hình đăng nhập bằng định danh quốc gia.",
+        "en": "National identity login is not configured.",
+    },
+    "national_login.invalid": {
+        "vi": "Mã định danh không hợp lệ hoặc đã hết hạn.",
+        "en": "The identity token is invalid or expired.",
+    },
+    "national_login.no_national_id": {
+        "vi": "Định danh quốc gia không cung cấp số định danh cá nhân.",
+        "en": "The national identity did not share a personal identification number.",
+    },
+    "national_login.no_phone": {
+        "vi": "Định danh quốc gia không cung cấp số điện thoại để tạo tài khoản.",
+        "en": "The national identity did not share a phone number to create the account with.",
+    },
+    "national_login.phone_conflict": {
+        "vi": "Số điện thoại này thuộc một tài khoản đã xác thực số định danh khác.",
+        "en": "This phone number belongs to an account verified with another national ID.",
+    },
     "access.dossier": {"vi": "hồ sơ hành chính", "en": "administrative dossier"},
     "access.account": {"vi": "thông tin tài khoản", "en": "account details"},
     "access.admin_review": {"vi": "quản trị viên kiểm tra {ref}", "en": "administrator review of {ref}"},
+    "access.admin_account_review": {
+        "vi": "quản trị viên kiểm tra tài khoản",
+        "en": "administrator review of the account",
+    },
 }
 
 

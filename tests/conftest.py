@@ -103,3 +103,7 @@ def register(gql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     payload = gql(REGISTER, {"input": data})["register"]
     assert payload["errors"] == [], payload["errors"]
     return payload
+
+
+# The records tests' session hub (LGSP webhook secret, national identity from a local OIDC issuer).
+from tests.records_helpers import records  # noqa: E402, F401

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import random
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import STRONG_PASSWORD, register
+from tests.conftest import STRONG_PASSWORD, register, start_hub, unique_phone
+from tests.oidc_issuer import LocalIssuer
 from tests.support import GraphQLClient, HubProcess
 
 LGSP_SECRET = "lgsp-shared-secret-for-tests"
@@ -71,11 +76,48 @@ def ingest(url: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     return response.json()
 
 
-def verified_citizen(hub: HubProcess, gql: GraphQLClient, nid: str) -> dict[str, Any]:
-    """A resident whose national ID was verified at an agency's counter; returns the register payload."""
-    payload = register(gql, nationalId=nid)
-    hub.run_cli("verify-identity", "--phone", payload["account"]["phone"], check=True)
+NID_LOGIN = """mutation($input: NationalIdentityLoginInput!) { loginWithNationalIdentity(input: $input) {
+  accessToken account { id phone } errors { field code message } } }"""
+
+
+def verified_citizen(
+    hub: HubProcess, gql: GraphQLClient, nid: str, issuer: LocalIssuer | None = None
+) -> dict[str, Any]:
+    """A resident whose national ID is verified; returns {"accessToken", "account": {"id", "phone"}}.
+
+    With a local issuer the resident signs in with the national identity (fast); without, the national ID
+    is verified at "an agency's counter" (the command line).
+    """
+    if issuer is None:
+        payload = register(gql, nationalId=nid)
+        hub.run_cli("verify-identity", "--phone", payload["account"]["phone"], check=True)
+        return payload
+    nonce = new_event_id()
+    token = issuer.id_token(nonce=nonce, national_id=nid, phone=unique_phone())
+    payload = gql(NID_LOGIN, {"input": {"idToken": token, "nonce": nonce}})["loginWithNationalIdentity"]
+    assert payload["errors"] == [], payload["errors"]
     return payload
+
+
+@pytest.fixture(scope="session")
+def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, LocalIssuer]]:
+    """One hub for the records tests (LGSP secret set, national identity from a local issuer)."""
+    with records_hub(tmp_path_factory.mktemp("records")) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def records_hub(tmp: Path) -> Iterator[tuple[HubProcess, LocalIssuer]]:
+    """A hub that takes LGSP events and national identity logins from a local issuer."""
+    issuer = LocalIssuer()
+    env = {"LGSP_WEBHOOK_SECRET": LGSP_SECRET, "RATE_LIMIT_BUCKET_SIZE": "100000000", **issuer.hub_env}
+    process = start_hub(tmp, env)
+    try:
+        yield process, issuer
+    finally:
+        process.stop()
+        process.database.drop()
+        issuer.close()
 
 
 def staff(hub: HubProcess, gql: GraphQLClient, phone: str, role: str = "admin") -> str:

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import start_hub
+from tests.oidc_issuer import LocalIssuer
 from tests.records_helpers import (
-    LGSP_SECRET,
     WEBHOOK,
     dossier_code,
     event,
@@ -26,12 +25,13 @@ from tests.support import GraphQLClient, HubProcess, query_db
 
 
 @pytest.fixture(scope="module")
-def lgsp_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    env = {"LGSP_WEBHOOK_SECRET": LGSP_SECRET, "RATE_LIMIT_BUCKET_SIZE": "100000000"}
-    process = start_hub(tmp_path_factory.mktemp("lgsp"), env)
-    yield process
-    process.stop()
-    process.database.drop()
+def lgsp_hub(records: tuple[HubProcess, LocalIssuer]) -> HubProcess:
+    return records[0]
+
+
+@pytest.fixture(scope="module")
+def issuer(records: tuple[HubProcess, LocalIssuer]) -> LocalIssuer:
+    return records[1]
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +122,10 @@ def test_a_batch_with_bad_events_lists_every_problem_and_stores_nothing(lgsp_hub
 
 
 def test_replays_are_duplicates_and_out_of_order_events_keep_the_latest_status(
-    lgsp_hub: HubProcess, lgsp_gql: GraphQLClient
+    lgsp_hub: HubProcess, lgsp_gql: GraphQLClient, issuer: LocalIssuer
 ) -> None:
     nid, code = national_id(), dossier_code()
-    citizen = verified_citizen(lgsp_hub, lgsp_gql, nid)
+    citizen = verified_citizen(lgsp_hub, lgsp_gql, nid, issuer)
     received = event(code, nid, "RECEIVED", "2026-11-25T08:00:00+07:00", note="Tiếp nhận hồ sơ")
     processing = event(code, nid, "PROCESSING", "2026-11-25T08:30:00+07:00", note="Chuyển phòng chuyên môn")
     ready = event(code, nid, "RESULT_READY", "2026-11-27T10:00:00+07:00", dueAt=None)
@@ -147,9 +147,11 @@ def test_replays_are_duplicates_and_out_of_order_events_keep_the_latest_status(
     assert dossier["completedAt"] is None
 
 
-def test_unknown_codes_are_kept_as_text(lgsp_hub: HubProcess, lgsp_gql: GraphQLClient) -> None:
+def test_unknown_codes_are_kept_as_text(
+    lgsp_hub: HubProcess, lgsp_gql: GraphQLClient, issuer: LocalIssuer
+) -> None:
     nid, code = national_id(), dossier_code()
-    citizen = verified_citizen(lgsp_hub, lgsp_gql, nid)
+    citizen = verified_citizen(lgsp_hub, lgsp_gql, nid, issuer)
     at = "2026-11-25T09:00:00+07:00"
     unknown = event(code, nid, "COMPLETED", at, procedureCode="9.999999", agencyCode="XYZ")
     assert ingest(lgsp_hub.url, [unknown])["accepted"] == 1

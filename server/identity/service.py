@@ -265,7 +265,14 @@ async def get_account(session: AsyncSession, principal: Principal, account_id: i
         raise Forbidden()
     if principal.app_id is not None and not principal.has_scope("read:profile"):
         raise Forbidden()
-    return await session.get(Account, account_id)
+    account = await session.get(Account, account_id)
+    if account is not None and account_id != principal.account_id:
+        # An admin reading someone's account: the owner sees it in their data access log.
+        from server.privacy.service import record_access
+
+        record_access(session, principal, account.id, "access.account", "access.admin_account_review")
+        await session.commit()
+    return account
 
 
 async def viewer_account(session: AsyncSession, principal: Principal) -> Account | None:
