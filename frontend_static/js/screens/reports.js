@@ -155,7 +155,7 @@ export async function detail(id, { keepFocus = false } = {}) {
     h('p', {}, t('supporters', { n: formatNumber(f.supportCount) })));
   const account = currentAccount();
   const actions = h('div', { class: 'actions' });
-  const timeline = h('section', { 'aria-labelledby': 'tl-h' });
+  const timeline = h('section');
   main.append(actions, timeline);
   let viewerData = null;
   try {
@@ -169,6 +169,7 @@ export async function detail(id, { keepFocus = false } = {}) {
         !(await mutate(FOLLOW, { input: { id, value } })).followFeedback.errors.length));
   }
   if (viewerData && viewerData.timeline) {
+    timeline.setAttribute('aria-labelledby', 'tl-h');
     timeline.append(h('h2', { id: 'tl-h' }, t('timeline')), h('ol', { class: 'timeline' }, viewerData.timeline.map((e) => h('li', {},
       h('strong', {}, t(`kind_${e.kind}`)), e.status ? [' — ', statusChip(e.status)] : '',
       h('p', { class: 'meta' }, formatDate(e.createdAt), e.actor ? ` · ${e.actor.displayName}` : ''),
