@@ -43,6 +43,7 @@ async def load_agencies(session: AsyncSession, records: list[dict[str, Any]]) ->
 async def seed_demo(session: AsyncSession, settings: Settings) -> dict[str, int]:
     """Load the demo province (idempotent: running it again updates, never duplicates)."""
     counts = {"units": await sync_units(session, settings.province_code)}
+    await session.flush()  # the communes get their ids: agencies of a ward point at them
     counts["agencies"] = await load_agencies(session, demo_file("agencies.json"))
     await session.flush()
     counts["sectors"] = await load_sectors(session, demo_file("sectors.json"))
