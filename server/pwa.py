@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -41,6 +42,7 @@ _TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+_FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
 _COMPRESSIBLE = (".js", ".mjs", ".css", ".html", ".json", ".webmanifest", ".svg", ".txt")
 
 
@@ -144,8 +146,8 @@ def pwa_routes(root: Path = FRONTEND_DIR, *, reload: bool = False) -> list[Route
         return _respond(request, found, IMMUTABLE if versioned else REVALIDATE)
 
     async def spa_fallback(request: Request) -> Response:
-        last = request.path_params["path"].rsplit("/", 1)[-1]
-        if "." in last:  # a missing file, not a client route
+        if _FILE_NAME.search(request.path_params["path"]):  # a missing file, not a client route
+            # (procedure codes such as /services/1.001612 have dots too, but no letters after them)
             return PlainTextResponse("Not found", status_code=404)
         return await index(request)
 
