@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from graphql_schema import places  # noqa: F401  (registers node resolvers)
 from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
+from graphql_schema.data_rights import DataRightsMutation
 from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
@@ -40,6 +41,7 @@ Mutation = merge_types(
         FeedbackMutation,
         NotifyMutation,
         NationalIdentityMutation,
+        DataRightsMutation,
     ),
 )
 Subscription = merge_types("Subscription", (NotifySubscription,))

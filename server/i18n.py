@@ -178,6 +178,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Số điện thoại này thuộc một tài khoản đã xác thực số định danh khác.",
         "en": "This phone number belongs to an account verified with another national ID.",
     },
+    "delete_account.phone_mismatch": {
+        "vi": "Số điện thoại xác nhận không khớp với tài khoản.",
+        "en": "The confirmation phone number does not match the account.",
+    },
     "access.dossier": {"vi": "hồ sơ hành chính", "en": "administrative dossier"},
     "access.account": {"vi": "thông tin tài khoản", "en": "account details"},
     "access.admin_review": {"vi": "quản trị viên kiểm tra {ref}", "en": "administrator review of {ref}"},
