@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -100,6 +101,10 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     # The residents' PWA at / (server/pwa.py); last, because its SPA fallback catches any other GET.
     routes += pwa_routes(reload=settings.is_development)
     app = Starlette(routes=routes, lifespan=lifespan)
+    # JSON answers compressed for phones on slow networks; the PWA's files come pre-compressed and pass
+    # through; streamed multipart answers are left alone so that they are not held back.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"))
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     if settings.sql_statement_count_header:
         app.add_middleware(SqlStatementCounter)
