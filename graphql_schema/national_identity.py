@@ -32,7 +32,14 @@ class NationalIdentityMutation:
         ctx = info.context
         try:
             result = await national.login_with_national_identity(
-                ctx.session, ctx.hub.identity, ctx.hub.settings, ctx.hub.extras, input.id_token, input.nonce
+                ctx.session,
+                ctx.hub.identity,
+                ctx.hub.settings,
+                ctx.hub.extras,
+                input.id_token,
+                input.nonce,
+                # A new account speaks the language the sign-in page was shown in.
+                "EN" if ctx.language == "en" else "VI",
             )
             return AuthPayload.ok(result)
         except UserInputError as error:

@@ -166,6 +166,22 @@ async def viewer_dossiers(
     )
 
 
+async def dossier_subjects(ctx: Context, ids: list[int]) -> dict[int, Dossier]:
+    """Dossiers that notifications are about, in one statement; only the viewer's own."""
+    rows = await service.own_dossiers_by_id(ctx.session, ctx.principal, ids)
+    return {row.id: Dossier.from_model(row) for row in rows}
+
+
+def _register_notification_subjects() -> None:
+    # The inbox (graphql_schema/notify.py) batches subjects by type: dossiers join without N+1.
+    from graphql_schema import notify
+
+    notify.SUBJECT_BATCHES.setdefault("Dossier", dossier_subjects)
+
+
+_register_notification_subjects()
+
+
 @node_resolver("Dossier")
 async def _dossier_node(info: Info, pk: int) -> Dossier | None:
     dossier = await service.get_dossier(info.context.session, info.context.principal, pk)

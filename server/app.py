@@ -26,6 +26,7 @@ from server.notify.runtime import notify_runtime
 from server.open311.views import open311_routes
 from server.pwa import pwa_routes
 from server.records.http import lgsp_endpoint
+from server.records.sweep import records_sweeper
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
@@ -40,7 +41,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         owned = hub is None
         state["hub"] = hub or Hub.build(settings)
         try:
-            async with feedback_sweeper(state["hub"]), notify_runtime(state["hub"]):
+            async with feedback_sweeper(state["hub"]), records_sweeper(state["hub"]), notify_runtime(state["hub"]):
                 yield
         finally:
             if owned:

@@ -79,6 +79,8 @@ class Settings:
     national_identity_issuer: str | None = None
     national_identity_jwks_url: str | None = None
     national_identity_client_id: str | None = None
+    # How often dossiers that passed their due time are looked for (their owners are told once).
+    records_sweep_seconds: float = 60.0
     environment: str = "production"
     # The province this hub serves: a code of the `vietnam-provinces` package (79 = Ho Chi Minh City).
     province_code: int = 79
@@ -158,6 +160,7 @@ class Settings:
             national_identity_issuer=env.get("NATIONAL_IDENTITY_ISSUER") or None,
             national_identity_jwks_url=env.get("NATIONAL_IDENTITY_JWKS_URL") or None,
             national_identity_client_id=env.get("NATIONAL_IDENTITY_CLIENT_ID") or None,
+            records_sweep_seconds=_float(env, "RECORDS_SWEEP_SECONDS", 60.0),
             environment=env.get("ENVIRONMENT", "production"),
             province_code=_int(env, "PROVINCE_CODE", 79),
             load_demo_data=_bool(env, "LOAD_DEMO_DATA", True),

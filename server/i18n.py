@@ -182,6 +182,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Số điện thoại xác nhận không khớp với tài khoản.",
         "en": "The confirmation phone number does not match the account.",
     },
+    # ---- dossier notifications (server/records/notices.py)
+    "dossier.status.RECEIVED": {"vi": "Hồ sơ {code}: đã tiếp nhận", "en": "Dossier {code}: received"},
+    "dossier.status.PROCESSING": {"vi": "Hồ sơ {code}: đang xử lý", "en": "Dossier {code}: being processed"},
+    "dossier.status.SUPPLEMENT_REQUESTED": {
+        "vi": "Hồ sơ {code}: cần bổ sung giấy tờ",
+        "en": "Dossier {code}: more documents needed",
+    },
+    "dossier.status.RESULT_READY": {
+        "vi": "Hồ sơ {code}: đã có kết quả",
+        "en": "Dossier {code}: result ready",
+    },
+    "dossier.status.COMPLETED": {"vi": "Hồ sơ {code}: đã trả kết quả", "en": "Dossier {code}: completed"},
+    "dossier.status.REJECTED": {
+        "vi": "Hồ sơ {code}: không được giải quyết",
+        "en": "Dossier {code}: rejected",
+    },
+    "dossier.status.WITHDRAWN": {"vi": "Hồ sơ {code}: đã rút", "en": "Dossier {code}: withdrawn"},
+    "dossier.overdue": {
+        "vi": "Hồ sơ {code} đã quá hạn trả kết quả",
+        "en": "Dossier {code} is past its due time",
+    },
+    "dossier.overdue_body": {
+        "vi": "Hạn trả kết quả là {due}. Cơ quan giải quyết xin lỗi vì sự chậm trễ.",
+        "en": "It was due at {due}. The agency apologises for the delay.",
+    },
+    "dossier.new_due": {
+        "vi": "Hồ sơ {code} trễ hạn: hẹn trả kết quả mới {due}",
+        "en": "Dossier {code} is late: new due time {due}",
+    },
+    "dossier.new_due_body": {
+        "vi": "Cơ quan giải quyết xin lỗi vì sự chậm trễ và hẹn trả kết quả vào {due}.",
+        "en": "The agency apologises for the delay and will return the result by {due}.",
+    },
     "access.dossier": {"vi": "hồ sơ hành chính", "en": "administrative dossier"},
     "access.account": {"vi": "thông tin tài khoản", "en": "account details"},
     "access.admin_review": {"vi": "quản trị viên kiểm tra {ref}", "en": "administrator review of {ref}"},

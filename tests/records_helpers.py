@@ -110,7 +110,12 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProce
 def records_hub(tmp: Path) -> Iterator[tuple[HubProcess, LocalIssuer]]:
     """A hub that takes LGSP events and national identity logins from a local issuer."""
     issuer = LocalIssuer()
-    env = {"LGSP_WEBHOOK_SECRET": LGSP_SECRET, "RATE_LIMIT_BUCKET_SIZE": "100000000", **issuer.hub_env}
+    env = {
+        "LGSP_WEBHOOK_SECRET": LGSP_SECRET,
+        "RATE_LIMIT_BUCKET_SIZE": "100000000",
+        "RECORDS_SWEEP_SECONDS": "0.5",
+        **issuer.hub_env,
+    }
     process = start_hub(tmp, env)
     try:
         yield process, issuer

@@ -145,6 +145,7 @@ async def login_with_national_identity(
     extras: dict[str, Any],
     token: str,
     nonce: str,
+    language: str = "VI",
 ) -> AuthResult:
     """Verify the ID token, then sign in the account it names (linking or creating it)."""
     if not settings.national_identity_issuer or not settings.national_identity_client_id:
@@ -169,7 +170,7 @@ async def login_with_national_identity(
             phone = None
     for attempt in range(2):
         try:
-            account = await _link_or_create(session, national_id, phone, claims)
+            account = await _link_or_create(session, national_id, phone, claims, language)
             await session.flush()
             result = await _issue(session, deps, account, str(uuid.uuid4()), utcnow())
             await session.commit()
@@ -183,7 +184,7 @@ async def login_with_national_identity(
 
 
 async def _link_or_create(
-    session: AsyncSession, national_id: str, phone: str | None, claims: dict[str, Any]
+    session: AsyncSession, national_id: str, phone: str | None, claims: dict[str, Any], language: str
 ) -> Account:
     verified = await session.scalar(
         select(Account).where(Account.national_id == national_id, Account.national_id_verified.is_(True))
@@ -209,7 +210,7 @@ async def _link_or_create(
         national_id=national_id,
         national_id_verified=True,
         role="CITIZEN",
-        language="VI",
+        language=language,
     )
     session.add(account)
     return account

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from server.errors import Forbidden, NotAuthenticated
 from server.identity.models import Account
 from server.identity.principal import Principal
 from server.privacy.service import record_access
+from server.records import notices
 from server.records.ingest import IncomingEvent
 from server.records.models import TERMINAL_STATUSES, Dossier, DossierEvent
 
@@ -133,6 +134,7 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
         inserted.update(stored)
     result.accepted = len(inserted)
     result.duplicates += len(unique) - len(inserted)
+    due_before = {code: d.due_at for code, d in dossiers.items()}
     # 4. Apply the new events in time order: each one later than its dossier's current state becomes it.
     for event in sorted((unique[i] for i in inserted), key=lambda e: e.order_key):
         dossier = dossiers[event.dossier_code]
@@ -153,8 +155,86 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
                 previous_due,
             )
         )
+    await _tell_owners(session, result.applied, dossiers.values(), due_before, now)
     await session.flush()
     return result
+
+
+async def _tell_owners(
+    session: AsyncSession,
+    applied: list[AppliedChange],
+    dossiers: Iterable[Dossier],
+    due_before: dict[str, datetime | None],
+    now: datetime,
+) -> None:
+    """Outbox events, in the batch's transaction: each applied change, and new due times of late dossiers."""
+    late_with_new_due = [
+        d
+        for d in dossiers
+        if (before := due_before.get(d.code)) is not None
+        and before < now
+        and d.due_at is not None
+        and d.due_at > before
+        and d.status not in TERMINAL_STATUSES
+    ]
+    national_ids = {c.citizen_national_id for c in applied} | {
+        d.citizen_national_id for d in late_with_new_due
+    }
+    owner_of = await notices.owners(session, national_ids)
+    for change in applied:
+        owner = owner_of.get(change.citizen_national_id)
+        if owner is not None:
+            await notices.status_changed(
+                session, owner, change.dossier_id, change.dossier_code, change.status, change.note
+            )
+    for dossier in late_with_new_due:
+        # The platform moved the due time of a late dossier: the owner hears the new date (and the sweeper
+        # does not also report the old due time as passed).
+        dossier.overdue_notified_due_at = due_before[dossier.code]
+        owner = owner_of.get(dossier.citizen_national_id)
+        if owner is not None:
+            assert dossier.due_at is not None
+            await notices.new_due_time(session, owner, dossier.id, dossier.code, dossier.due_at)
+
+
+async def sweep_overdue(session: AsyncSession, now: datetime | None = None, limit: int = 500) -> int:
+    """Tell owners of dossiers that just passed their due time, once per due time; commits. Returns how many.
+
+    The claim is one UPDATE … RETURNING, so two processes sweeping at once never tell twice.
+    """
+    now = now or utcnow()
+    due = (
+        select(Dossier.id)
+        .where(
+            Dossier.due_at < now,
+            Dossier.status.not_in(list(TERMINAL_STATUSES)),
+            or_(Dossier.overdue_notified_due_at.is_(None), Dossier.overdue_notified_due_at != Dossier.due_at),
+        )
+        .order_by(Dossier.due_at)
+        .limit(limit)
+    )
+    claimed = (
+        await session.execute(
+            update(Dossier)
+            .where(
+                Dossier.id.in_(due.scalar_subquery()),
+                or_(
+                    Dossier.overdue_notified_due_at.is_(None),
+                    Dossier.overdue_notified_due_at != Dossier.due_at,
+                ),
+            )
+            .values(overdue_notified_due_at=Dossier.due_at)
+            .returning(Dossier.id, Dossier.code, Dossier.citizen_national_id, Dossier.due_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    owner_of = await notices.owners(session, {row.citizen_national_id for row in claimed})
+    for row in claimed:
+        owner = owner_of.get(row.citizen_national_id)
+        if owner is not None:
+            await notices.overdue(session, owner, row.id, row.code, row.due_at)
+    await session.commit()
+    return len(claimed)
 
 
 def _new_dossier_row(event: IncomingEvent, now: datetime) -> dict[str, Any]:
@@ -254,6 +334,21 @@ async def my_dossiers(
         .limit(limit)
     )
     return list(rows), total
+
+
+async def own_dossiers_by_id(
+    session: AsyncSession, principal: Principal, ids: Sequence[int]
+) -> list[Dossier]:
+    """Those of the dossiers `ids` that belong to the signed-in person (two statements in all)."""
+    if principal.account_id is None or not ids:
+        return []
+    national_id = await _verified_national_id(session, principal.account_id)
+    if national_id is None:
+        return []
+    rows = await session.scalars(
+        select(Dossier).where(Dossier.id.in_(list(ids)), Dossier.citizen_national_id == national_id)
+    )
+    return list(rows)
 
 
 async def owner_account_id(session: AsyncSession, national_id: str) -> int | None:
