@@ -135,15 +135,18 @@ async function start() {
   if (currentToken()) {
     refreshBadge();
     startLive();
+    flushOutbox();
   }
-  flushOutbox();
   window.addEventListener('online', () => { showNetwork(); flushOutbox(); if (live) live.reconnect(); });
   window.addEventListener('offline', showNetwork);
   window.addEventListener('hub:signed-in', () => { refreshBadge(); startLive(); flushOutbox(); });
   window.addEventListener('hub:signed-out', () => { setBadge(0); if (live) live.stop(); live = null; });
   window.addEventListener('hub:badge', refreshBadge);
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
+    // After the first screen is up: installing the worker fetches the app shell, which must not compete.
+    const register = () => navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
+    if (document.readyState === 'complete') setTimeout(register, 0);
+    else window.addEventListener('load', () => setTimeout(register, 0), { once: true });
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (event.data && event.data.type === 'navigate') navigate(event.data.url);
       if (event.data && event.data.type === 'flush-outbox') flushOutbox();
