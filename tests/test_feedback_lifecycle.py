@@ -9,6 +9,7 @@ import pytest
 from tests.feedback_helpers import (
     FEEDBACK_FIELDS,
     categories,
+    execute_sql,
     jpeg_bytes,
     multipart,
     resident,
@@ -257,7 +258,7 @@ def test_a_duplicate_hands_its_supporters_and_followers_to_the_original(gql, peo
     assert gql(query, {"id": original["id"]}, token=only_copy)["node"]["viewerIsFollowing"] is True
 
 
-def test_author_contact_only_for_the_assigned_agency_and_every_read_is_logged(gql, people):
+def test_author_contact_only_for_the_assigned_agency_and_every_read_is_logged(hub, gql, people):
     author = resident(gql, "Võ Thị Riêng")
     fb = new_feedback(gql, author, anonymous=True)
     for who in ("resident", "other_cadre", "admin"):
@@ -279,3 +280,7 @@ def test_author_contact_only_for_the_assigned_agency_and_every_read_is_logged(gq
     # The log is read-only: the API offers no way to change it, and the database refuses to.
     mutations = gql("{ __schema { mutationType { fields { name } } } }")["__schema"]["mutationType"]["fields"]
     assert not [f["name"] for f in mutations if "access" in f["name"].lower()]
+    for statement in ("UPDATE data_access_events SET purpose = 'x'", "DELETE FROM data_access_events"):
+        with pytest.raises(Exception, match="append-only"):
+            execute_sql(hub, statement)
+    assert gql(ACCESS_LOG, token=author)["viewer"]["dataAccessLog"]["totalCount"] == 1
