@@ -17,6 +17,7 @@ from server.identity import models, service
 from server.identity.principal import Role as ServiceRole
 
 if TYPE_CHECKING:
+    from graphql_schema.apps import ConnectedApp
     from graphql_schema.feedback import FeedbackConnection, FeedbackStatus
     from graphql_schema.notify import NotificationConnection, NotificationPreferences
     from graphql_schema.privacy import DataAccessEventConnection
@@ -135,6 +136,14 @@ class Viewer:
         from graphql_schema.notify import viewer_preferences
 
         return await viewer_preferences(info.context, self.account_model)
+
+    @strawberry.field(description="Third-party apps this person allowed to act for them (see revokeAppAccess).")
+    async def connected_apps(
+        self, info: Info
+    ) -> list[Annotated[ConnectedApp, strawberry.lazy("graphql_schema.apps")]]:
+        from graphql_schema.apps import connected_apps
+
+        return await connected_apps(info)  # type: ignore[return-value]
 
     # Feedback and privacy fields live in their own modules (lazy types avoid an import cycle).
     @strawberry.field(description="Feedback this account submitted, anonymous ones included.")

@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from graphql_schema import places  # noqa: F401  (registers node resolvers)
+from graphql_schema.apps import AppsMutation, AppsQuery
 from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
 from graphql_schema.data_rights import DataRightsMutation
@@ -19,6 +20,7 @@ from graphql_schema.masking import MaskUnexpectedErrors
 from graphql_schema.national_identity import NationalIdentityMutation
 from graphql_schema.notify import NotifyMutation, NotifyQuery, NotifySubscription
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
+from graphql_schema.scopes import AppScopeGate
 from graphql_schema.scalars import DateTime
 
 
@@ -33,7 +35,7 @@ class NodeQuery:
         return await resolver(info, int(parsed[1])) if resolver is not None else None
 
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery, NotifyQuery))
+Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery, AppsQuery, NotifyQuery))
 Mutation = merge_types(
     "Mutation",
     (
@@ -42,6 +44,7 @@ Mutation = merge_types(
         NotifyMutation,
         NationalIdentityMutation,
         DataRightsMutation,
+        AppsMutation,
     ),
 )
 Subscription = merge_types("Subscription", (NotifySubscription,))
@@ -53,7 +56,7 @@ def build_schema(*, development: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*GUARD_EXTENSIONS, SessionPerOperation, MaskUnexpectedErrors],
+        extensions=[*GUARD_EXTENSIONS, AppScopeGate, SessionPerOperation, MaskUnexpectedErrors],
         config=StrawberryConfig(disable_field_suggestions=not development),
         scalar_overrides={datetime: DateTime},
     )

@@ -15,6 +15,9 @@ from starlette.routing import Route, WebSocketRoute
 from graphql_schema.http_cache import CatalogHttpCache
 from graphql_schema.schema import build_schema
 from graphql_schema.view import HubGraphQL
+from server.apps.http import authorize_page, consent_asset, token_endpoint
+from server.apps.service import grant_cache
+from server.apps.webhooks import webhook_worker
 from server.config import Settings
 from server.db import SqlStatementCounter
 from server.developers import developer_routes
@@ -41,7 +44,12 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         owned = hub is None
         state["hub"] = hub or Hub.build(settings)
         try:
-            async with feedback_sweeper(state["hub"]), records_sweeper(state["hub"]), notify_runtime(state["hub"]):
+            async with (
+                feedback_sweeper(state["hub"]),
+                records_sweeper(state["hub"]),
+                notify_runtime(state["hub"]),
+                webhook_worker(state["hub"]),
+            ):
                 yield
         finally:
             if owned:
@@ -65,7 +73,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+        body = {"status": "ok" if ready else "unavailable", "checks": checks}
+        return JSONResponse(body, 200 if ready else 503)
 
     async def jwks(_request: Request) -> Response:
         return JSONResponse(current_hub().keys.jwks(), headers={"cache-control": "public, max-age=300"})
@@ -83,7 +92,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         """Auth in front of the GraphQL view; the token verifier is the running hub's."""
 
         async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-            await BearerAuthMiddleware(graphql, current_hub().tokens)(scope, receive, send)
+            hub = current_hub()
+            await BearerAuthMiddleware(graphql, hub.tokens, grant_cache(hub))(scope, receive, send)
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -94,6 +104,10 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         Route("/integrations/lgsp/dossier-events", lgsp_endpoint(current_hub), methods=["POST"]),
         WebSocketRoute("/graphql", GraphQLEndpoint()),
         Route("/media/{name:path}", media_endpoint(current_hub), methods=["GET", "HEAD"]),
+        # Third-party apps: OAuth 2.0 token endpoint and the consent screen (server/apps/).
+        Route("/oauth/token", token_endpoint(current_hub), methods=["POST"]),
+        Route("/oauth/authorize", authorize_page, methods=["GET"]),
+        Route("/oauth/static/{name}", consent_asset, methods=["GET"]),
     ]
     # /developers, its CSS and the live SDL at /graphql/schema.graphql (server/developers.py).
     routes += developer_routes(settings, graphql.schema.as_str)

@@ -73,6 +73,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Số định danh này đã được xác thực cho một tài khoản khác.",
         "en": "This national ID is already verified for another account.",
     },
+    "app.scopes": {"vi": "Phạm vi quyền không hợp lệ. Dùng: {known}.", "en": "Unknown or no scopes. Use: {known}."},
+    "app.redirect_uri": {
+        "vi": "Địa chỉ chuyển hướng phải là https (http chỉ cho máy cục bộ): {uri}",
+        "en": "A redirect URI must be https (http only for loopback hosts): {uri}",
+    },
+    "app.not_connected": {
+        "vi": "Ứng dụng này không có quyền truy cập tài khoản của bạn.",
+        "en": "This app has no access to your account.",
+    },
+    "webhook.events": {"vi": "Loại sự kiện không hợp lệ. Dùng: {known}.", "en": "Unknown event type. Use: {known}."},
+    "webhook.url": {
+        "vi": "Địa chỉ webhook phải là https (http chỉ cho máy cục bộ).",
+        "en": "A webhook URL must be https (http only for loopback hosts).",
+    },
+    "webhook.too_many": {"vi": "Mỗi ứng dụng có tối đa 10 webhook.", "en": "An app has at most 10 webhooks."},
+    "webhook.not_found": {"vi": "Không tìm thấy webhook.", "en": "No such webhook."},
     "account.disabled": {"vi": "Tài khoản không còn hoạt động.", "en": "The account is no longer active."},
     # ---- feedback (server/feedback)
     "feedback.sign_in": {"vi": "Vui lòng đăng nhập để thực hiện.", "en": "Sign in to do this."},

@@ -1,5 +1,6 @@
 """Imports every domain's models so that Base.metadata knows all tables (alembic, tests)."""
 
+from server.apps import models as apps_models
 from server.catalog import models as catalog_models
 from server.db import Base
 from server.feedback import models as feedback_models
@@ -10,6 +11,7 @@ from server.records import models as records_models
 
 __all__ = [
     "Base",
+    "apps_models",
     "catalog_models",
     "feedback_models",
     "identity_models",
