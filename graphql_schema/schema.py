@@ -19,6 +19,7 @@ from graphql_schema.identity import IdentityMutation, IdentityQuery
 from graphql_schema.masking import MaskUnexpectedErrors
 from graphql_schema.national_identity import NationalIdentityMutation
 from graphql_schema.notify import NotifyMutation, NotifyQuery, NotifySubscription
+from graphql_schema.operations import OperationsQuery, OperationsSubscription
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
 from graphql_schema.scopes import AppScopeGate
 from graphql_schema.scalars import DateTime
@@ -35,7 +36,18 @@ class NodeQuery:
         return await resolver(info, int(parsed[1])) if resolver is not None else None
 
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery, CatalogQuery, FeedbackQuery, AppsQuery, NotifyQuery))
+Query = merge_types(
+    "Query",
+    (
+        NodeQuery,
+        IdentityQuery,
+        CatalogQuery,
+        FeedbackQuery,
+        AppsQuery,
+        NotifyQuery,
+        OperationsQuery,
+    ),
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -47,7 +59,7 @@ Mutation = merge_types(
         AppsMutation,
     ),
 )
-Subscription = merge_types("Subscription", (NotifySubscription,))
+Subscription = merge_types("Subscription", (NotifySubscription, OperationsSubscription))
 
 
 def build_schema(*, development: bool = False) -> strawberry.Schema:
