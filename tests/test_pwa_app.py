@@ -179,8 +179,7 @@ def test_report_made_offline_waits_then_is_created_once(s: Session, gql: GraphQL
         assert "Đang chờ gửi" in page.locator(".outbox").inner_text()
     finally:
         s.context.set_offline(False)
-    page.wait_for_function(MY_REPORT_LISTED,
-                           arg=title, timeout=15_000)
+    page.wait_for_function(MY_REPORT_LISTED, arg=title, timeout=15_000, polling=250)
     assert page.locator(".outbox").count() == 0
     page.reload()  # app start flushes again: nothing is left to send, nothing is created twice
     page.wait_for_selector("#my-reports li a")
@@ -256,6 +255,32 @@ def test_axe_finds_no_wcag_violation_on_any_screen(s: Session) -> None:
         if violations := axe_violations(page):
             failures[path] = violations
     assert failures == {}, describe(failures)  # type: ignore[arg-type]
+
+
+def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) -> None:
+    assert s.report_id
+    node = gql("query($id: ID!) { node(id: $id) { ... on Feedback { title assignedAgency { code } } } }",
+               {"id": s.report_id})["node"]
+    phone = unique_phone()
+    s.hub.run_cli("create-user", "--phone", phone, "--password", STRONG_PASSWORD, "--name", "Phạm Văn Cán",
+                  "--role", "cadre", "--agency", node["assignedAgency"]["code"], check=True)
+    page = s.go("/signin?next=/queue")
+    page.get_by_label("Số điện thoại").fill(phone)
+    page.get_by_label("Mật khẩu").fill(STRONG_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_function(H1_IS, arg="Hàng việc của cơ quan")
+    page.get_by_role("link", name=node["title"]).wait_for()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name=node["title"]).click()
+    page.wait_for_function(H1_IS, arg=node["title"])
+    page.get_by_label("Chuyển trạng thái").select_option("IN_PROGRESS")
+    page.get_by_label("Ghi chú gửi người dân").fill("Đội duy tu đang xử lý.")
+    page.get_by_role("button", name="Cập nhật").click()
+    page.locator(".timeline").get_by_text("Đội duy tu đang xử lý.").wait_for()
+    assert "Đang xử lý" in page.locator("dl.facts").inner_text()
+    assert axe_violations(page) == []
+    status = gql("query($id: ID!) { node(id: $id) { ... on Feedback { status } } }", {"id": s.report_id})
+    assert status["node"]["status"] == "IN_PROGRESS"
 
 
 def test_english_is_complete_and_no_csp_violation(s: Session) -> None:

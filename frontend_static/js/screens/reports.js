@@ -20,8 +20,9 @@ export async function mine() {
     return;
   }
   const outboxSlot = h('div');
+  const staleSlot = h('div');
   const list = h('ul', { class: 'list', id: 'my-reports' });
-  main.append(outboxSlot, list);
+  main.append(outboxSlot, staleSlot, list);
   const show = async () => {
     const pendingList = await outboxList();
     outboxSlot.replaceChildren(pendingList || '');
@@ -29,7 +30,7 @@ export async function mine() {
       const { data, stale } = await query(MY_FEEDBACKS, { first: 50 }, { cache: 'me:feedbacks' });
       const edges = data.viewer ? data.viewer.feedbacks.edges : [];
       list.replaceChildren(...edges.map(({ node }) => card(node)));
-      list.before(staleNotice(stale) || '');
+      staleSlot.replaceChildren(staleNotice(stale) || '');
       if (!edges.length && !pendingList) list.replaceChildren(h('li', {}, t('noReports')));
     } catch (error) {
       list.replaceChildren(h('li', {}, failure(error, show)));
@@ -118,7 +119,7 @@ function actionForm(legend, controls, submitLabel, run) {
       const payload = await run(form);
       if (!payload) return;
       if (payload.errors.length) showErrors(form, payloadProblems(form, payload.errors));
-      else { announce(t('done')); await detail(location.pathname.split('/').pop(), { keepFocus: true }); }
+      else { announce(t('done')); await detail(decodeURIComponent(location.pathname.split('/').pop()), { keepFocus: true }); }
     } catch (error) {
       showErrors(form, [{ input: null, message: error.message }]);
     } finally { button.disabled = false; }
