@@ -101,11 +101,11 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
     codes = sorted(latest)
     # 1. A row for every dossier of the batch. The first statement writes, so SQLite takes its write lock
     #    now rather than failing to upgrade a read snapshot later.
-    for start in range(0, len(codes), _CHUNK):
-        rows = [_new_dossier_row(latest[code], now) for code in codes[start : start + _CHUNK]]
-        await session.execute(
-            _upsert(session, Dossier).values(rows).on_conflict_do_nothing(index_elements=["code"])
-        )
+    # Core statements run as executemany: compiled once and cached, whatever the batch size.
+    await session.execute(
+        _upsert(session, Dossier.__table__).on_conflict_do_nothing(index_elements=["code"]),
+        [_new_dossier_row(latest[code], now) for code in codes],
+    )
     # 2. Lock them (PostgreSQL; SQLite already holds the database's write lock), in code order.
     dossiers: dict[str, Dossier] = {}
     for start in range(0, len(codes), _CHUNK):
@@ -119,19 +119,13 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
         dossiers.update((d.code, d) for d in locked)
     # 3. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
     ids = sorted(unique)
-    inserted: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        rows = [
-            _event_row(unique[i], dossiers[unique[i].dossier_code].id, now)
-            for i in ids[start : start + _CHUNK]
-        ]
-        stored = await session.scalars(
-            _upsert(session, DossierEvent)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(DossierEvent.event_id)
-        )
-        inserted.update(stored)
+    stored = await session.execute(
+        _upsert(session, DossierEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(DossierEvent.__table__.c.event_id),
+        [_event_row(unique[i], dossiers[unique[i].dossier_code].id, now) for i in ids],
+    )
+    inserted: set[str] = set(stored.scalars())
     result.accepted = len(inserted)
     result.duplicates += len(unique) - len(inserted)
     due_before = {code: d.due_at for code, d in dossiers.items()}

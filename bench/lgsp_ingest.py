@@ -1,0 +1,190 @@
+"""LGSP ingest benchmark: dossier events through the signed webhook against a bare executemany insert.
+
+Run (each backend gets a scratch database; PostgreSQL at 127.0.0.1:5432 as user postgres):
+
+    .venv/bin/python bench/lgsp_ingest.py --backend sqlite [--events 10000] [--batch 100]
+    .venv/bin/python bench/lgsp_ingest.py --backend postgresql
+
+It starts a real `citizen-hub serve` (LGSP_WEBHOOK_SECRET set) on a scratch database, with one resident
+whose verified national ID owns every dossier, so every applied event writes its notification's outbox row
+in the same transaction. It posts N events (N/5 dossiers, five statuses each, interleaved) in batches of
+`--batch`, one request after the other, signed as the platform signs them, and times it. Then it inserts the
+same N rows into a table shaped like `dossier_events` in the same database with a bare executemany per batch
+(one transaction per batch, the same driver), and times that. It prints both rates in events per second and
+their ratio, and checks that every event was stored once and that every event has its outbox row.
+Target (issue 6, part 8): webhook rate >= 0.3 x bare insert rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import HubProcess, new_database, query_db
+
+SECRET = "bench-secret"
+STATUSES = ["RECEIVED", "PROCESSING", "SUPPLEMENT_REQUESTED", "RESULT_READY", "COMPLETED"]
+NATIONAL_ID = "079099000001"
+
+
+def make_events(count: int) -> list[dict[str, Any]]:
+    """N events: N/5 dossiers going through five statuses. The platform reports every dossier's first
+    change, then every second change, ...: each batch carries many dossiers and every event is applied, so
+    every event writes its notification's outbox row."""
+    start = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    dossiers = max(1, count // len(STATUSES))
+    events = []
+    for step, status in enumerate(STATUSES):
+        for dossier in range(dossiers):
+            if len(events) == count:
+                break
+            events.append(
+                {
+                    "eventId": f"bench-{step}-{dossier:07d}",
+                    "dossierCode": f"000.00.12.H03-261101-{dossier:06d}",
+                    "citizenNationalId": NATIONAL_ID,
+                    "procedureCode": "1.001193",
+                    "agencyCode": "UBND-VUNGTAU",
+                    "status": status,
+                    "note": "Chuyển phòng chuyên môn" if step == 1 else None,
+                    "occurredAt": (start + timedelta(hours=step, seconds=dossier)).isoformat(),
+                    "receivedAt": start.isoformat(),
+                    "dueAt": (start + timedelta(days=7)).isoformat(),
+                }
+            )
+    return events
+
+
+def post_batches(url: str, events: list[dict[str, Any]], batch: int) -> float:
+    with httpx.Client(timeout=120) as client:
+        started = time.perf_counter()
+        for offset in range(0, len(events), batch):
+            body = json.dumps({"events": events[offset : offset + batch]}, ensure_ascii=False).encode()
+            signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            response = client.post(
+                url + "/integrations/lgsp/dossier-events",
+                content=body,
+                headers={"content-type": "application/json", "x-signature-256": signature},
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"webhook answered {response.status_code}: {response.text[:300]}")
+        return time.perf_counter() - started
+
+
+async def bare_insert(url: str, events: list[dict[str, Any]], batch: int) -> float:
+    """The same rows into a dossier_events-shaped table: one executemany and one commit per batch."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS bench_bare_events"))
+        await conn.execute(
+            text(
+                "CREATE TABLE bench_bare_events (id INTEGER PRIMARY KEY, event_id VARCHAR(100) UNIQUE NOT NULL, "
+                "dossier_code VARCHAR(100) NOT NULL, status VARCHAR(32) NOT NULL, note TEXT, "
+                "occurred_at VARCHAR(40) NOT NULL, due_at VARCHAR(40))"
+                if url.startswith("sqlite")
+                else "CREATE TABLE bench_bare_events (id SERIAL PRIMARY KEY, event_id VARCHAR(100) UNIQUE NOT NULL, "
+                "dossier_code VARCHAR(100) NOT NULL, status VARCHAR(32) NOT NULL, note TEXT, "
+                "occurred_at TIMESTAMPTZ NOT NULL, due_at TIMESTAMPTZ)"
+            )
+        )
+    insert = text(
+        "INSERT INTO bench_bare_events (event_id, dossier_code, status, note, occurred_at, due_at) "
+        "VALUES (:event_id, :dossier_code, :status, :note, :occurred_at, :due_at)"
+    )
+    rows = [
+        {
+            "event_id": e["eventId"],
+            "dossier_code": e["dossierCode"],
+            "status": e["status"],
+            "note": e["note"],
+            "occurred_at": datetime.fromisoformat(e["occurredAt"]),
+            "due_at": datetime.fromisoformat(e["dueAt"]),
+        }
+        for e in events
+    ]
+    if url.startswith("sqlite"):
+        for row in rows:
+            row["occurred_at"] = row["occurred_at"].isoformat()
+            row["due_at"] = row["due_at"].isoformat()
+    try:
+        started = time.perf_counter()
+        for offset in range(0, len(rows), batch):
+            async with engine.begin() as conn:
+                await conn.execute(insert, rows[offset : offset + batch])
+        return time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    events = make_events(args.events)
+    tmp = Path(tempfile.mkdtemp(prefix="lgsp-bench-"))
+    database = new_database(tmp, args.backend)
+    env = {"LGSP_WEBHOOK_SECRET": SECRET, "LOG_REQUESTS": "false", "LOAD_DEMO_DATA": "true"}
+    hub = HubProcess(data_dir=tmp / "data", database=database, env=env)
+    try:
+        if args.backend != "sqlite":
+            hub.run_cli("seed", "--demo", check=True)
+        else:
+            hub.run_cli("migrate", check=True)
+            hub.run_cli("seed", "--demo", check=True)
+        phone = "0981" + str(uuid.uuid4().int)[:6]
+        hub.run_cli(
+            "create-user",
+            "--phone",
+            phone,
+            "--password",
+            "Hoa sen nở giữa hè 2026",
+            "--name",
+            "Người đo",
+            "--national-id",
+            NATIONAL_ID,
+            check=True,
+        )
+        hub.run_cli("verify-identity", "--phone", phone, check=True)
+        hub.start()
+        webhook_seconds = post_batches(hub.url, events, args.batch)
+        stored = query_db(database.url, "SELECT count(*) FROM dossier_events")[0][0]
+        outbox = query_db(database.url, "SELECT count(*) FROM outbox_events WHERE subject_type = 'Dossier'")[
+            0
+        ][0]
+        hub.stop()
+        bare_seconds = asyncio.run(bare_insert(database.url, events, args.batch))
+    finally:
+        hub.stop()
+        database.drop()
+    webhook_rate = args.events / webhook_seconds
+    bare_rate = args.events / bare_seconds
+    print(f"backend {args.backend}: {args.events} events in batches of {args.batch}")
+    print(f"  webhook (signed HTTP, validate, upsert, apply, outbox): {webhook_rate:9.0f} events/s")
+    print(f"  bare executemany insert, same rows, same database:    {bare_rate:9.0f} events/s")
+    print(f"  ratio webhook / bare: {webhook_rate / bare_rate:.2f} (target >= 0.30)")
+    print(f"  stored events: {stored} (expected {args.events}); outbox rows for dossiers: {outbox}")
+    if stored != args.events:
+        raise SystemExit("not every event was stored exactly once")
+
+
+if __name__ == "__main__":
+    main()
