@@ -13,6 +13,7 @@ from graphql_schema.apps import AppsMutation, AppsQuery
 from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
 from graphql_schema.data_rights import DataRightsMutation
+from graphql_schema.feed_cache import PublicFeedCache
 from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
 from graphql_schema.identity import IdentityMutation, IdentityQuery
@@ -68,7 +69,13 @@ def build_schema(*, development: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*GUARD_EXTENSIONS, AppScopeGate, SessionPerOperation, MaskUnexpectedErrors],
+        extensions=[
+            *GUARD_EXTENSIONS,
+            AppScopeGate,
+            SessionPerOperation,
+            PublicFeedCache,
+            MaskUnexpectedErrors,
+        ],
         config=StrawberryConfig(disable_field_suggestions=not development),
         scalar_overrides={datetime: DateTime},
     )

@@ -290,3 +290,16 @@ def test_the_demo_province_comes_with_sample_feedback(gql):
     assert kinds[:2] == ["SUBMITTED", "ASSIGNED"] and "REPLY" in kinds
     statuses = gql("{ feedbackStats { byStatus { status count } } }")["feedbackStats"]["byStatus"]
     assert all(s["count"] >= 1 for s in statuses if s["status"] in {"ASSIGNED", "IN_PROGRESS", "RESOLVED"})
+
+
+def test_a_change_shows_at_once_in_the_public_feed_despite_its_cache(gql, world):
+    tag = world["tag"]
+    variables = {"filter": {"search": f"cong ho {tag}"}}
+    before = feed(gql, **variables)["edges"][0]["node"]["supportCount"]
+    assert feed(gql, **variables)["edges"][0]["node"]["supportCount"] == before  # served from the cache
+    gql(
+        "mutation($i: SetFeedbackFlagInput!) { supportFeedback(input: $i) { errors { code } } }",
+        {"i": {"id": world["east"]["id"], "value": True}},
+        token=resident(gql),
+    )
+    assert feed(gql, **variables)["edges"][0]["node"]["supportCount"] == before + 1
