@@ -8,9 +8,11 @@ every screen; Chromium's own installability check passes.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -29,6 +31,10 @@ query($s: String) { feedbacks(filter: {search: $s}, first: 10) {
 H1_IS = "(n) => document.querySelector('main h1').textContent === n"
 RESULTS_SHOWN = "() => document.querySelector('main [role=status]').textContent.includes('thủ tục')"
 MY_REPORT_LISTED = "(t) => [...document.querySelectorAll('#my-reports a')].some(a => a.textContent === t)"
+SHOWN_NOTIFICATIONS = (
+    "async () => (await (await navigator.serviceWorker.ready).getNotifications())"
+    ".map(n => [n.title, n.data.url])"
+)
 # A screen is settled when nothing in it still says "loading".
 SETTLED = "() => !document.querySelector('main').textContent.includes('Đang tải')"
 FOLLOW_FLIPPED = (
@@ -281,6 +287,37 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
     assert axe_violations(page) == []
     status = gql("query($id: ID!) { node(id: $id) { ... on Feedback { status } } }", {"id": s.report_id})
     assert status["node"]["status"] == "IN_PROGRESS"
+
+
+def test_push_message_shows_a_notification_that_opens_the_report(s: Session) -> None:
+    """The hub's Web Push payload {title, link}, delivered through DevTools as a push service would."""
+    assert s.report_id
+    page = s.go("/")
+    s.context.grant_permissions(["notifications"], origin=s.hub.url)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    cdp = s.context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_timeout(300)
+    registration = next(r for r in registrations if r["scopeURL"] == s.hub.url + "/" and not r["isDeleted"])
+    raw_id = s.report_id.rstrip("=")
+    link_id = raw_id.replace("+", "-").replace("/", "_") + "=" * (len(s.report_id) - len(raw_id))
+    payload = {"title": "Cơ quan đã trả lời phản ánh", "link": f"{s.hub.url}/#/feedback/{link_id}"}
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": s.hub.url, "registrationId": registration["registrationId"], "data": json.dumps(payload),
+    })
+    shown = None
+    for _ in range(50):  # the worker shows it asynchronously
+        shown = page.evaluate(SHOWN_NOTIFICATIONS)
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == [["Cơ quan đã trả lời phản ánh", f"/reports/{quote(s.report_id, safe='')}"]]
+    # A hub link opened in the app (as a notification click does) lands on the report's page.
+    page.goto(f"{s.hub.url}/#/feedback/{link_id}")
+    page.wait_for_function("() => document.querySelector('main h1').textContent.startsWith('Nắp cống vỡ')")
+    assert page.url == f"{s.hub.url}/reports/{quote(s.report_id, safe='')}"
 
 
 def test_english_is_complete_and_no_csp_violation(s: Session) -> None:

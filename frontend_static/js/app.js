@@ -122,13 +122,19 @@ async function flushOutbox() {
   if (sent.length) window.dispatchEvent(new CustomEvent('hub:outbox'));
 }
 
+// Links of the hub (Web Push, e-mail) point at #/<type>/<global id>: shown as the matching screen.
+async function followHubLink() {
+  if (!location.hash.startsWith('#/')) return false;
+  const { screenForLink } = await import('./links.js');
+  history.replaceState(null, '', screenForLink(location.href, location.origin));
+  return true;
+}
+
 async function start() {
   await applyLanguage((await kv.get('language')) || 'vi');
   onSessionChange((account) => showAccount(account));
-  if (location.hash.startsWith('#/')) { // a link of the hub (push, email): #/<type>/<id>
-    const { screenForLink } = await import('./links.js');
-    history.replaceState(null, '', screenForLink(location.href, location.origin));
-  }
+  await followHubLink();
+  window.addEventListener('hashchange', () => followHubLink().then((moved) => moved && render()));
   await restoreSession(); // quick for visitors (nothing stored); one refresh for a returning person
   showAccount(currentAccount());
   await render();
@@ -142,6 +148,11 @@ async function start() {
   window.addEventListener('hub:signed-in', () => { refreshBadge(); startLive(); flushOutbox(); });
   window.addEventListener('hub:signed-out', () => { setBadge(0); if (live) live.stop(); live = null; });
   window.addEventListener('hub:badge', refreshBadge);
+  if ('BroadcastChannel' in window) { // the service worker (Background Sync) may send the outbox instead
+    new BroadcastChannel('citizen-hub').addEventListener('message', (event) => {
+      if (event.data.type === 'outbox') window.dispatchEvent(new CustomEvent('hub:outbox'));
+    });
+  }
   if ('serviceWorker' in navigator) {
     // After the first screen is up: installing the worker fetches the app shell, which must not compete.
     const register = () => navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});

@@ -37,8 +37,11 @@ export async function mine() {
     }
   };
   await show();
-  const refresh = () => { if (document.getElementById('my-reports') === list) show(); };
-  window.addEventListener('hub:outbox', refresh, { once: true });
+  const refresh = () => {
+    if (document.getElementById('my-reports') === list) show();
+    else window.removeEventListener('hub:outbox', refresh);
+  };
+  window.addEventListener('hub:outbox', refresh);
 }
 
 export async function feed() {
