@@ -169,6 +169,22 @@ def test_my_reports_lists_it(s: Session, gql: GraphQLClient) -> None:
     assert any(t.startswith("Nắp cống vỡ") for t in titles)
 
 
+def test_me_too_on_a_similar_open_report_and_a_pin_on_the_map(s: Session, gql: GraphQLClient) -> None:
+    page = s.go("/report")
+    page.wait_for_selector("select[name=categoryId] option:nth-child(2)", state="attached")
+    page.get_by_label("Loại vấn đề").select_option(index=1)
+    page.locator("svg.map").click(position={"x": 120, "y": 60})  # the map is optional, but it works
+    page.wait_for_function("() => document.querySelector('[id^=loc]').textContent.startsWith('Vị trí')")
+    page.get_by_label("Hoặc chọn phường, xã").select_option(index=1)  # the same place as the first report
+    page.get_by_role("heading", name="Đã có phản ánh tương tự gần đây").wait_for()
+    support_count = "query($id: ID!) { node(id: $id) { ... on Feedback { supportCount } } }"
+    before = gql(support_count, {"id": s.report_id})
+    page.get_by_role("button", name="Tôi cũng gặp").first.click()
+    page.get_by_role("button", name="Đã ghi nhận, cảm ơn bạn").wait_for()
+    after = gql(support_count, {"id": s.report_id})
+    assert after["node"]["supportCount"] == before["node"]["supportCount"] + 1
+
+
 def test_report_made_offline_waits_then_is_created_once(s: Session, gql: GraphQLClient) -> None:
     page = s.go("/report")
     title = f"Đèn đường hỏng {uuid.uuid4().hex[:6]}"
@@ -287,6 +303,26 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
     assert axe_violations(page) == []
     status = gql("query($id: ID!) { node(id: $id) { ... on Feedback { status } } }", {"id": s.report_id})
     assert status["node"]["status"] == "IN_PROGRESS"
+    page.get_by_label("Chuyển trạng thái").select_option("RESOLVED")
+    page.get_by_label("Ghi chú gửi người dân").fill("Đã thay nắp cống mới.")
+    page.get_by_role("button", name="Cập nhật").click()
+    page.locator(".timeline").get_by_text("Đã thay nắp cống mới.").wait_for()
+
+
+def test_resident_rates_the_resolved_report(s: Session) -> None:
+    page = s.go("/me")
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url(s.hub.url + "/")
+    page = s.go(f"/signin?next=/reports/{quote(s.report_id, safe='')}")
+    page.get_by_label("Số điện thoại").fill(s.phone)
+    page.get_by_label("Mật khẩu").fill(STRONG_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.get_by_role("heading", name="Đánh giá kết quả xử lý").wait_for()
+    page.get_by_role("button", name="Gửi đánh giá").click()  # no stars chosen: the summary says so
+    assert page.locator(".error-summary").is_visible()
+    page.get_by_label("5 sao").check()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.get_by_text("Bạn đã đánh giá 5/5.").wait_for()
 
 
 def test_push_message_shows_a_notification_that_opens_the_report(s: Session) -> None:
