@@ -356,6 +356,32 @@ def test_push_message_shows_a_notification_that_opens_the_report(s: Session) -> 
     assert page.url == f"{s.hub.url}/reports/{quote(s.report_id, safe='')}"
 
 
+def test_dossiers_of_a_verified_resident(s: Session, new_hub: Any) -> None:
+    """Records from the one-stop shop (LGSP webhook) appear once the national ID is verified."""
+    from tests.records_helpers import LGSP_SECRET, dossier_code, event, ingest, national_id, verified_citizen
+
+    records = new_hub({"LGSP_WEBHOOK_SECRET": LGSP_SECRET}, name="records")
+    nid, code = national_id(), dossier_code()
+    ingest(records.url, [event(code, nid, "RECEIVED", "2026-11-25T08:00:00+07:00"),
+                         event(code, nid, "PROCESSING", "2026-11-26T09:30:00+07:00")])
+    client = GraphQLClient(records.url)
+    try:
+        phone = verified_citizen(records, client, nid)["account"]["phone"]
+    finally:
+        client.close()
+    page = s.page
+    page.goto(f"{records.url}/signin?next=/dossiers")
+    page.wait_for_selector("main h1[tabindex]")
+    page.get_by_label("Số điện thoại").fill(phone)
+    page.get_by_label("Mật khẩu").fill(STRONG_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_function(H1_IS, arg="Hồ sơ của tôi")
+    card = page.locator("main li.card").filter(has_text=code)
+    card.wait_for()
+    assert "Đang giải quyết" in card.inner_text() and "Đã tiếp nhận" in card.inner_text()
+    assert axe_violations(page) == []
+
+
 def test_english_is_complete_and_no_csp_violation(s: Session) -> None:
     page = s.go("/settings")
     page.get_by_label("Ngôn ngữ").select_option("en")
