@@ -170,9 +170,11 @@ class Feedback(Node):
         description="Increases on every change; cadre mutations must send the version they saw."
     )
     model: strawberry.Private[models.Feedback]
+    # (supported, following) by the viewer, when the page already knows them.
+    flags: strawberry.Private[tuple[bool, bool] | None] = None
 
     @classmethod
-    def build(cls, row: models.Feedback, ctx: Context) -> Feedback:
+    def build(cls, row: models.Feedback, ctx: Context, flags: tuple[bool, bool] | None = None) -> Feedback:
         principal = ctx.principal
         exact = service.sees_exact_location(principal, row)
         lat, lon = (
@@ -209,19 +211,25 @@ class Feedback(Node):
             rating=row.rating,
             version=row.version,
             model=row,
+            flags=flags,
         )
 
     @strawberry.field(description="Whether the signed-in account supports it (false for visitors).")
-    async def viewer_has_supported(self, info: Info) -> bool:
+    def viewer_has_supported(self, info: Info) -> bool:
+        # Sync on purpose: a page hands the flags in (no awaitable per item); alone, a batched load.
+        if self.flags is not None:
+            return self.flags[0]
         if info.context.principal.account_id is None:
             return False
-        return await _flag_loader(info.context, True).load(self.model.id)
+        return _flag_loader(info.context, True).load(self.model.id)  # type: ignore[return-value]
 
     @strawberry.field(description="Whether the signed-in account follows it (false for visitors).")
-    async def viewer_is_following(self, info: Info) -> bool:
+    def viewer_is_following(self, info: Info) -> bool:
+        if self.flags is not None:
+            return self.flags[1]
         if info.context.principal.account_id is None:
             return False
-        return await _flag_loader(info.context, False).load(self.model.id)
+        return _flag_loader(info.context, False).load(self.model.id)  # type: ignore[return-value]
 
     @strawberry.field(
         description="Contact details of the author: only for cadres of the assigned agency, and every read "
@@ -296,13 +304,27 @@ class FeedbackConnection:
 
 
 async def feedback_page(
-    ctx: Context, f: queries.FeedFilter, order: str, first: int | None, after: str | None
+    ctx: Context,
+    f: queries.FeedFilter,
+    order: str,
+    first: int | None,
+    after: str | None,
+    wants_flags: bool = True,
 ) -> FeedbackConnection:
     limit = page_size(first)
     start = decode_offset_cursor(after) + 1
     rows, total = await queries.feed(ctx.session, f, order, start, limit)
+    ids = [row.id for row in rows]
+    if ctx.principal.account_id is None:
+        known: dict[int, tuple[bool, bool]] = {pk: (False, False) for pk in ids}
+    elif wants_flags:
+        supported = await queries.flags(ctx.session, ctx.principal, ids, support=True)
+        following = await queries.flags(ctx.session, ctx.principal, ids, support=False)
+        known = {pk: (pk in supported, pk in following) for pk in ids}
+    else:
+        known = {}
     edges = [
-        FeedbackEdge(node=Feedback.build(row, ctx), cursor=encode_offset_cursor(start + i))
+        FeedbackEdge(node=Feedback.build(row, ctx, known.get(row.id)), cursor=encode_offset_cursor(start + i))
         for i, row in enumerate(rows)
     ]
     return FeedbackConnection(
@@ -333,6 +355,14 @@ class FeedbackFilter:
     overdue: bool | None = strawberry.field(
         default=None, description="Only (true) or never (false) overdue ones."
     )
+
+
+def _selects(fields: Any, names: set[str]) -> bool:
+    """Whether any of `names` is selected anywhere below (fragments included)."""
+    for selected in fields or ():
+        if getattr(selected, "name", None) in names or _selects(getattr(selected, "selections", None), names):
+            return True
+    return False
 
 
 def _feed_filter(value: FeedbackFilter | None) -> queries.FeedFilter:
@@ -523,7 +553,8 @@ class FeedbackQuery:
         after: str | None = None,
     ) -> FeedbackConnection:
         order = order_by.value if order_by else "NEWEST"
-        return await feedback_page(info.context, _feed_filter(filter), order, first, after)
+        wants = _selects(info.selected_fields, {"viewerHasSupported", "viewerIsFollowing"})
+        return await feedback_page(info.context, _feed_filter(filter), order, first, after, wants)
 
     @strawberry.field(
         description='Open feedback of the same category within 150 m, nearest first: offer "me too" before a '
