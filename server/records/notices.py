@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.identity.models import Account
-from server.notify.outbox import Audience, emit
+from server.notify.outbox import Audience, OutboxItem, emit_many
 
 URGENT_STATUSES = frozenset({"SUPPLEMENT_REQUESTED", "RESULT_READY"})
 _VIETNAM = timezone(timedelta(hours=7))
@@ -41,53 +41,42 @@ async def owners(session: AsyncSession, national_ids: Iterable[str]) -> dict[str
     return {nid: account_id for nid, account_id in rows.all() if nid is not None}
 
 
-async def status_changed(
-    session: AsyncSession, owner: int, dossier_id: int, code: str, status: str, note: str | None
-) -> None:
-    await emit(
-        session,
+def status_changed(owner: int, dossier_id: int, code: str, status: str, note: str | None) -> OutboxItem:
+    payload = {
+        "title_key": f"dossier.status.{status}",
+        "params": {"code": code},
+        "body": note or "",
+        "status": status,
+    }
+    return (
         "DOSSIER_UPDATE",
         "Dossier",
         dossier_id,
-        {
-            "title_key": f"dossier.status.{status}",
-            "params": {"code": code},
-            "body": note or "",
-            "status": status,
-        },
+        payload,
         Audience(accounts=[owner], urgent=status in URGENT_STATUSES),
     )
 
 
-async def overdue(session: AsyncSession, owner: int, dossier_id: int, code: str, due_at: datetime) -> None:
-    await emit(
-        session,
-        "DOSSIER_UPDATE",
-        "Dossier",
-        dossier_id,
-        {
-            "title_key": "dossier.overdue",
-            "body_key": "dossier.overdue_body",
-            "params": {"code": code, "due": shown_time(due_at)},
-            "change": "OVERDUE",
-        },
-        Audience(accounts=[owner]),
-    )
+def overdue(owner: int, dossier_id: int, code: str, due_at: datetime) -> OutboxItem:
+    payload = {
+        "title_key": "dossier.overdue",
+        "body_key": "dossier.overdue_body",
+        "params": {"code": code, "due": shown_time(due_at)},
+        "change": "OVERDUE",
+    }
+    return ("DOSSIER_UPDATE", "Dossier", dossier_id, payload, Audience(accounts=[owner]))
 
 
-async def new_due_time(
-    session: AsyncSession, owner: int, dossier_id: int, code: str, due_at: datetime
-) -> None:
-    await emit(
-        session,
-        "DOSSIER_UPDATE",
-        "Dossier",
-        dossier_id,
-        {
-            "title_key": "dossier.new_due",
-            "body_key": "dossier.new_due_body",
-            "params": {"code": code, "due": shown_time(due_at)},
-            "change": "NEW_DUE_TIME",
-        },
-        Audience(accounts=[owner]),
-    )
+def new_due_time(owner: int, dossier_id: int, code: str, due_at: datetime) -> OutboxItem:
+    payload = {
+        "title_key": "dossier.new_due",
+        "body_key": "dossier.new_due_body",
+        "params": {"code": code, "due": shown_time(due_at)},
+        "change": "NEW_DUE_TIME",
+    }
+    return ("DOSSIER_UPDATE", "Dossier", dossier_id, payload, Audience(accounts=[owner]))
+
+
+async def tell(session: AsyncSession, items: list[OutboxItem]) -> None:
+    """Add the items to the outbox in the caller's transaction: one statement, however many."""
+    await emit_many(session, items)

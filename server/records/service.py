@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,17 +106,18 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
         _upsert(session, Dossier.__table__).on_conflict_do_nothing(index_elements=["code"]),
         [_new_dossier_row(latest[code], now) for code in codes],
     )
-    # 2. Lock them (PostgreSQL; SQLite already holds the database's write lock), in code order.
-    dossiers: dict[str, Dossier] = {}
+    # 2. Lock them (PostgreSQL; SQLite already holds the database's write lock), in code order. Plain rows,
+    #    not ORM objects: this is the hot path of every batch.
+    dossiers: dict[str, _DossierState] = {}
+    table = Dossier.__table__
     for start in range(0, len(codes), _CHUNK):
-        locked = await session.scalars(
-            select(Dossier)
-            .where(Dossier.code.in_(codes[start : start + _CHUNK]))
-            .order_by(Dossier.code)
+        locked = await session.execute(
+            select(*(table.c[name] for name in _STATE_COLUMNS))
+            .where(table.c.code.in_(codes[start : start + _CHUNK]))
+            .order_by(table.c.code)
             .with_for_update()
-            .execution_options(populate_existing=True)
         )
-        dossiers.update((d.code, d) for d in locked)
+        dossiers.update((row.code, _DossierState(**row._mapping)) for row in locked)
     # 3. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
     ids = sorted(unique)
     stored = await session.execute(
@@ -130,14 +131,17 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
     result.duplicates += len(unique) - len(inserted)
     due_before = {code: d.due_at for code, d in dossiers.items()}
     # 4. Apply the new events in time order: each one later than its dossier's current state becomes it.
+    changed: set[str] = set()
     for event in sorted((unique[i] for i in inserted), key=lambda e: e.order_key):
         dossier = dossiers[event.dossier_code]
         if event.order_key <= (dossier.status_occurred_at, dossier.status_event_id):
             if dossier.due_at is None and event.due_at is not None:
                 dossier.due_at = event.due_at  # an older event still tells a due time we lacked
+                changed.add(dossier.code)
             continue
         previous_due = dossier.due_at if dossier.status_event_id else None
         _apply(dossier, event, now)
+        changed.add(dossier.code)
         result.applied.append(
             AppliedChange(
                 dossier.id,
@@ -149,19 +153,76 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
                 previous_due,
             )
         )
-    await _tell_owners(session, result.applied, dossiers.values(), due_before, now)
+    changed |= await _tell_owners(session, result.applied, dossiers.values(), due_before, now)
+    if changed:
+        await session.execute(_UPDATE_STATE, [dossiers[code].params() for code in sorted(changed)])
     await session.flush()
     return result
+
+
+_STATE_COLUMNS = (
+    "id",
+    "code",
+    "citizen_national_id",
+    "procedure_code",
+    "agency_code",
+    "procedure_name",
+    "status",
+    "status_occurred_at",
+    "status_event_id",
+    "received_at",
+    "due_at",
+    "completed_at",
+    "overdue_notified_due_at",
+    "updated_at",
+)
+
+
+@dataclass(slots=True)
+class _DossierState:
+    """A locked dossier row as the batch changes it; written back in one executemany UPDATE."""
+
+    id: int
+    code: str
+    citizen_national_id: str
+    procedure_code: str | None
+    agency_code: str | None
+    procedure_name: str | None
+    status: str
+    status_occurred_at: datetime
+    status_event_id: str
+    received_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    overdue_notified_due_at: datetime | None
+    updated_at: datetime
+
+    def params(self) -> dict[str, Any]:
+        return {("key_id" if name == "id" else name): getattr(self, name) for name in _STATE_COLUMNS}
+
+
+def _update_state_statement() -> Any:
+    table = Dossier.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("key_id"))
+        .values({name: bindparam(name, type_=table.c[name].type) for name in _STATE_COLUMNS if name != "id"})
+    )
+
+
+_UPDATE_STATE = _update_state_statement()
 
 
 async def _tell_owners(
     session: AsyncSession,
     applied: list[AppliedChange],
-    dossiers: Iterable[Dossier],
+    dossiers: Iterable[_DossierState],
     due_before: dict[str, datetime | None],
     now: datetime,
-) -> None:
-    """Outbox events, in the batch's transaction: each applied change, and new due times of late dossiers."""
+) -> set[str]:
+    """Outbox events, in the batch's transaction: each applied change, and new due times of late dossiers.
+
+    Returns the codes of the dossiers it changed (their overdue marker)."""
     late_with_new_due = [
         d
         for d in dossiers
@@ -175,12 +236,11 @@ async def _tell_owners(
         d.citizen_national_id for d in late_with_new_due
     }
     owner_of = await notices.owners(session, national_ids)
-    for change in applied:
-        owner = owner_of.get(change.citizen_national_id)
-        if owner is not None:
-            await notices.status_changed(
-                session, owner, change.dossier_id, change.dossier_code, change.status, change.note
-            )
+    items = [
+        notices.status_changed(owner, change.dossier_id, change.dossier_code, change.status, change.note)
+        for change in applied
+        if (owner := owner_of.get(change.citizen_national_id)) is not None
+    ]
     for dossier in late_with_new_due:
         # The platform moved the due time of a late dossier: the owner hears the new date (and the sweeper
         # does not also report the old due time as passed).
@@ -188,7 +248,9 @@ async def _tell_owners(
         owner = owner_of.get(dossier.citizen_national_id)
         if owner is not None:
             assert dossier.due_at is not None
-            await notices.new_due_time(session, owner, dossier.id, dossier.code, dossier.due_at)
+            items.append(notices.new_due_time(owner, dossier.id, dossier.code, dossier.due_at))
+    await notices.tell(session, items)
+    return {d.code for d in late_with_new_due}
 
 
 async def sweep_overdue(session: AsyncSession, now: datetime | None = None, limit: int = 500) -> int:
@@ -223,10 +285,14 @@ async def sweep_overdue(session: AsyncSession, now: datetime | None = None, limi
         )
     ).all()
     owner_of = await notices.owners(session, {row.citizen_national_id for row in claimed})
-    for row in claimed:
-        owner = owner_of.get(row.citizen_national_id)
-        if owner is not None:
-            await notices.overdue(session, owner, row.id, row.code, row.due_at)
+    await notices.tell(
+        session,
+        [
+            notices.overdue(owner, row.id, row.code, row.due_at)
+            for row in claimed
+            if (owner := owner_of.get(row.citizen_national_id)) is not None
+        ],
+    )
     await session.commit()
     return len(claimed)
 
@@ -260,7 +326,7 @@ def _event_row(event: IncomingEvent, dossier_id: int, now: datetime) -> dict[str
     }
 
 
-def _apply(dossier: Dossier, event: IncomingEvent, now: datetime) -> None:
+def _apply(dossier: _DossierState, event: IncomingEvent, now: datetime) -> None:
     """The dossier as its latest event says; absent optional fields keep what earlier events said."""
     dossier.status = event.status
     dossier.status_occurred_at = event.occurred_at
