@@ -3,6 +3,7 @@
     .venv/bin/python -m server.pwa_assets icons    # icons/*.png and screenshots, drawn with Pillow
     .venv/bin/python -m server.pwa_assets queries  # persisted-queries.json: sha256 -> document
     .venv/bin/python -m server.pwa_assets wards    # data/ward-points.json: a point per ward
+    .venv/bin/python -m server.pwa_assets screenshots URL  # manifest screenshots of a running hub
 
 persisted-queries.json is the allow-list of the hub's persisted-query mode (graphql_schema/persisted.py):
 run the hub with PERSISTED_QUERIES=allowlist PERSISTED_QUERIES_FILE=frontend_static/persisted-queries.json.
@@ -119,13 +120,33 @@ def write_icons(root: Path = FRONTEND_DIR) -> None:
     draw_icon(512, maskable=True).save(root / "icons" / "maskable-512.png", optimize=True)
     draw_icon(180, maskable=True).convert("RGB").save(root / "icons" / "apple-touch-icon.png", optimize=True)
     draw_icon(32, maskable=False).save(root / "icons" / "favicon-32.png", optimize=True)
-    draw_screenshot(540, 1080, "narrow").save(root / "screenshots" / "narrow.png", optimize=True)
-    draw_screenshot(1280, 720, "wide").save(root / "screenshots" / "wide.png", optimize=True)
+    for name, size in (("narrow", (540, 1080)), ("wide", (1280, 720))):
+        if not (root / "screenshots" / f"{name}.png").exists():  # real ones come from `screenshots URL`
+            draw_screenshot(*size, name).save(root / "screenshots" / f"{name}.png", optimize=True)
+
+
+def take_screenshots(base_url: str, root: Path = FRONTEND_DIR) -> None:
+    """The install dialog's pictures: the home screen on a phone, the community feed on a desktop."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for name, path, size in (("narrow", "/", (540, 1080)), ("wide", "/feed", (1280, 720))):
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
+            page.goto(base_url.rstrip("/") + path)
+            page.wait_for_selector("main h1[tabindex]")
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(root / "screenshots" / f"{name}.png"))
+            page.close()
+        browser.close()
 
 
 def main(argv: list[str]) -> int:
     if argv == ["icons"]:
         write_icons()
+        return 0
+    if len(argv) == 2 and argv[0] == "screenshots":
+        take_screenshots(argv[1])
         return 0
     if argv == ["queries"]:
         text = json.dumps(persisted_queries(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
@@ -136,7 +157,7 @@ def main(argv: list[str]) -> int:
         text = json.dumps(ward_points(), separators=(",", ":"), sort_keys=True) + "\n"
         (FRONTEND_DIR / "data" / "ward-points.json").write_text(text, encoding="utf-8")
         return 0
-    print("usage: python -m server.pwa_assets icons|queries|wards", file=sys.stderr)
+    print("usage: python -m server.pwa_assets icons|queries|wards|screenshots URL", file=sys.stderr)
     return 2
 
 

@@ -387,7 +387,7 @@ def test_english_is_complete_and_no_csp_violation(s: Session) -> None:
     page.get_by_label("Ngôn ngữ").select_option("en")
     page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.locator("main h1").inner_text() == "Settings"
-    assert page.locator("nav.bottom").inner_text().split("\n")[:2] == ["⌂", "Home"]
+    assert page.locator("nav.bottom").inner_text().split("\n")[:2] == ["Home", "Services"]
     page.get_by_label("Language").select_option("vi")
     page.wait_for_function("() => document.documentElement.lang === 'vi'")
     csp = [e for e in s.console_errors if "Content Security Policy" in e]
