@@ -107,6 +107,21 @@ def test_register_then_header_shows_the_name(s: Session) -> None:
     assert page.locator("#account-link").inner_text() == s.name
 
 
+def test_home_shows_the_announcements_in_force(s: Session, gql: GraphQLClient) -> None:
+    admin = staff(s.hub, gql, "admin")
+    title = f"Cắt điện khu vực Bãi Sau {uuid.uuid4().hex[:4]}"
+    published = gql(
+        "mutation($i: PublishAnnouncementInput!) { publishAnnouncement(input: $i) { errors { message } } }",
+        {"i": {"title": title, "body": "Từ 8 giờ đến 11 giờ sáng thứ Bảy.", "severity": "WARNING"}},
+        token=admin,
+    )["publishAnnouncement"]
+    assert published["errors"] == []
+    page = s.go("/")
+    card = page.locator("main li.card").filter(has_text=title)
+    card.wait_for()
+    assert "Từ 8 giờ đến 11 giờ sáng thứ Bảy." in card.inner_text()
+
+
 def test_sign_in_errors_are_summarised_and_focused(s: Session) -> None:
     page = s.go("/signin")
     page.get_by_role("button", name="Đăng nhập").last.click()
