@@ -4,6 +4,7 @@ subscriptions (graphql-transport-ws). Thin: parse, call server/notify/service.py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Sequence
@@ -496,17 +497,39 @@ async def _close(ctx: Context, code: int, reason: str) -> None:
             pass
 
 
+_EXPIRED = object()
+
+
+@contextlib.contextmanager
+def _ends_with_token(ctx: Context, queue: asyncio.Queue[Any]):  # type: ignore[no-untyped-def]
+    """When the connection's access token expires, a marker enters the queue: the subscription ends.
+
+    One timer per subscription rather than a timeout per message: waiting stays a plain queue.get().
+    """
+
+    def expire() -> None:
+        while not queue.empty():  # live messages are dropped; they are in the inbox
+            queue.get_nowait()
+        queue.put_nowait(_EXPIRED)
+
+    timer = None
+    if ctx.token_expires_at is not None:
+        delay = max(0.0, ctx.token_expires_at - time.time())
+        timer = asyncio.get_running_loop().call_later(delay, expire)
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
 async def _next(ctx: Context, queue: asyncio.Queue[Any]) -> Any | None:
-    """The next message, or None when the connection's access token expired (the subscription ends)."""
-    while True:
-        timeout = None if ctx.token_expires_at is None else ctx.token_expires_at - time.time()
-        if timeout is not None and timeout <= 0:
-            await _close(ctx, 4401, "Access token expired")
-            return None
-        try:
-            return await asyncio.wait_for(queue.get(), timeout)
-        except TimeoutError:
-            continue
+    """The next message, or None when the connection's access token expired (the connection closes)."""
+    item = await queue.get()
+    if item is _EXPIRED:
+        await _close(ctx, 4401, "Access token expired")
+        return None
+    return item
 
 
 @strawberry.type
@@ -527,7 +550,7 @@ class NotifySubscription:
             await _close(ctx, 4403, "Forbidden")
             return
         lang = _lang(account.language)
-        with notifier(ctx.hub).fanout.account_queue(account_id) as queue:
+        with notifier(ctx.hub).fanout.account_queue(account_id) as queue, _ends_with_token(ctx, queue):
             while (item := await _next(ctx, queue)) is not None:
                 yield Notification.from_live(item, lang)
 
@@ -540,7 +563,7 @@ class NotifySubscription:
 
         ctx = info.context
         pk = decode_id_arg(id, "Feedback", "id")
-        with notifier(ctx.hub).fanout.subject_queue("Feedback", pk) as queue:
+        with notifier(ctx.hub).fanout.subject_queue("Feedback", pk) as queue, _ends_with_token(ctx, queue):
             while await _next(ctx, queue) is not None:
                 # The operation's session: SessionPerOperation closes it once this message is sent.
                 row = await queries.get_feedback(ctx.session, pk)

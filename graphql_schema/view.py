@@ -92,6 +92,11 @@ class HubGraphQL(GraphQL[Context, None]):
                 raise InvalidToken("not a bearer token")
             principal = context.hub.tokens.verify(token.strip())
             expires = jwt.decode(token.strip(), options={"verify_signature": False}).get("exp")
+            if principal.app_id is not None and principal.account_id is not None:
+                from server.apps.service import grant_cache  # as for HTTP: a revoked app is refused
+
+                if not await grant_cache(context.hub).active(principal.app_id, principal.account_id):
+                    raise InvalidToken("the resident revoked this app's access")
         except (InvalidToken, jwt.PyJWTError):
             raise ConnectionRejectionError({"reason": "invalid or expired access token"}) from None
         client = context.request.client

@@ -56,7 +56,9 @@ def wait_inbox(gql: GraphQLClient, token: str, count: int, timeout: float = 15.0
 
     def probe() -> dict[str, Any] | None:
         viewer = inbox(gql, token, first=20)
-        return viewer if viewer["notifications"]["totalCount"] >= count else None
+        # Both: the page and the count are two statements, and the dispatcher may commit between them.
+        found = viewer["notifications"]
+        return viewer if found["totalCount"] >= count and len(found["edges"]) >= min(count, 20) else None
 
     return wait_for(probe, timeout, f"{count} notifications")
 
