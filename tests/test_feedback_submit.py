@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image
@@ -251,3 +253,35 @@ def test_anonymous_reports_hide_the_author_from_the_public(gql: GraphQLClient):
     assert own["location"] == exact
     mine = gql(MY_FEEDBACKS, token=token)["viewer"]["feedbacks"]
     assert [e["node"]["id"] for e in mine["edges"]] == [feedback["id"]]
+
+
+def _working_due(created: datetime, hours: int) -> datetime:
+    """An independent count, minute by minute: Mon-Fri 07:30-11:30 and 13:00-17:00, minus the holidays."""
+    holidays = json.loads((Path(__file__).parent.parent / "server/feedback/data/holidays.json").read_text())
+    off = {day["date"] for day in holidays["days"]}
+    local = created.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).replace(second=0, microsecond=0)
+    if local < created:
+        local += timedelta(minutes=1)
+    left = hours * 60
+    while left > 0:
+        minutes = local.hour * 60 + local.minute
+        working = (
+            local.weekday() < 5
+            and local.date().isoformat() not in off
+            and (450 <= minutes < 690 or 780 <= minutes < 1020)
+        )
+        local += timedelta(minutes=1)
+        left -= working
+    return local
+
+
+def test_due_time_counts_working_hours_or_calendar_hours_for_urgent_categories(gql: GraphQLClient):
+    token = resident(gql)
+    cats = categories(gql)
+    roads = submit(gql, token, cats["ROADS"]["id"])
+    created = datetime.fromisoformat(roads["createdAt"])
+    expected = _working_due(created, 48)
+    assert abs((datetime.fromisoformat(roads["dueAt"]) - expected).total_seconds()) <= 60
+    flood = submit(gql, token, cats["DRAINAGE"]["id"])  # urgent: 4 calendar hours
+    gap = datetime.fromisoformat(flood["dueAt"]) - datetime.fromisoformat(flood["createdAt"])
+    assert abs(gap.total_seconds() - 4 * 3600) <= 1

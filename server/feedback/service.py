@@ -66,18 +66,9 @@ def _text(
 
 
 def search_text(feedback: Feedback) -> str:
+    parts = [feedback.reference_code, feedback.title, feedback.description, feedback.address]
     # Padded with spaces so that LIKE '% word%' finds word prefixes anywhere, the first word included.
-    return (
-        " "
-        + fold(
-            " ".join(
-                filter(
-                    None, [feedback.reference_code, feedback.title, feedback.description, feedback.address]
-                )
-            )
-        )
-        + " "
-    )
+    return " " + fold(" ".join(p for p in parts if p)) + " "
 
 
 async def _process_photos(
@@ -121,15 +112,15 @@ def _store_photos(
         )
 
 
-async def _undo_files(session_factory_session: AsyncSession, store: media.MediaStore) -> None:
+async def _undo_files(session: AsyncSession, store: media.MediaStore) -> None:
     """After a rollback: delete the files this request wrote that no committed row points at."""
     if not store.created:
         return
     names = [p.relative_to(store.root).as_posix() for p in store.created]
     kept = set(
-        await session_factory_session.scalars(select(FeedbackPhoto.path).where(FeedbackPhoto.path.in_(names)))
+        await session.scalars(select(FeedbackPhoto.path).where(FeedbackPhoto.path.in_(names)))
     ) | set(
-        await session_factory_session.scalars(
+        await session.scalars(
             select(FeedbackPhoto.thumbnail_path).where(FeedbackPhoto.thumbnail_path.in_(names))
         )
     )
