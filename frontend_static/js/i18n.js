@@ -135,14 +135,24 @@ export function t(key, params = {}) {
 
 const locale = () => (language === 'vi' ? 'vi-VN' : 'en-GB');
 
+// Intl formatters are costly to build (locale data): one per locale and style, reused.
+const formatters = new Map();
+function formatter(kind, options) {
+  const key = `${kind}|${locale()}|${JSON.stringify(options)}`;
+  if (!formatters.has(key)) {
+    formatters.set(key, kind === 'date' ? new Intl.DateTimeFormat(locale(), options) : new Intl.NumberFormat(locale(), options));
+  }
+  return formatters.get(key);
+}
+
 export function formatDate(value, withTime = true) {
   if (!value) return '';
   const options = withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' };
-  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(value));
+  return formatter('date', { ...options, timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(value));
 }
 
 export const formatNumber = (value, digits = 0) =>
-  new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+  formatter('number', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
 
 // Texts in the static shell (index.html) carry data-i18n keys.
 export function translateShell(root = document) {

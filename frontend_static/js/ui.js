@@ -26,14 +26,17 @@ export function announce(text) {
   setTimeout(() => { region.textContent = text; }, 50);
 }
 
-// A screen: clears <main>, sets the document title, puts focus on the heading (navigation announced).
+// A screen: clears <main>, sets the document title, puts focus on the heading so that a client-side
+// navigation is announced. Not on the first screen of a page load: there the browser's own start applies.
+let pageJustLoaded = true;
 export function screen(title, { focus = true } = {}) {
   const main = document.getElementById('main');
   main.replaceChildren();
   document.title = `${title} · ${t('appName')}`;
   const heading = h('h1', { tabindex: '-1' }, title);
   main.append(heading);
-  if (focus) heading.focus({ preventScroll: false });
+  if (focus && !pageJustLoaded) heading.focus({ preventScroll: false });
+  pageJustLoaded = false;
   return main;
 }
 
