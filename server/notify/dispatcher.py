@@ -98,7 +98,10 @@ class Dispatcher:
             self._wake.clear()
 
     async def dispatch_once(self) -> bool:
-        """Run both steps over what is pending; True when there was something to do."""
+        """Run both steps over a batch of what is pending; True when there was something to do.
+
+        Each step handles its batch in one transaction (a few statements per event, one commit per batch).
+        """
         async with self.session_factory() as session:
             cutoff = utcnow() - self.delay
             pending = list(
@@ -109,8 +112,8 @@ class Dispatcher:
                     .limit(BATCH)
                 )
             )
-            for event in pending:
-                await self._materialise(session, event)
+            if pending:
+                await self._materialise(session, pending)
             undelivered = list(
                 await session.scalars(
                     select(OutboxEvent)
@@ -119,49 +122,71 @@ class Dispatcher:
                     .limit(BATCH)
                 )
             )
-            for event in undelivered:
-                await self._deliver(session, event)
+            if undelivered:
+                await self._deliver(session, undelivered)
             return bool(pending or undelivered)
 
     # ------------------------------------------------------------ step 1
 
-    async def _materialise(self, session: AsyncSession, event: OutboxEvent) -> None:
-        recipients = await audiences.resolve(session, Audience.from_json(event.audience))
+    async def _materialise(self, session: AsyncSession, events: list[OutboxEvent]) -> None:
         existing = set(
-            await session.scalars(select(Notification.account_id).where(Notification.event_id == event.id))
+            (
+                await session.execute(
+                    select(Notification.event_id, Notification.account_id).where(
+                        Notification.event_id.in_([e.id for e in events])
+                    )
+                )
+            ).all()
         )
-        rows = [
-            {"event_id": event.id, "account_id": pk, "kind": event.kind, "created_at": event.created_at}
-            for pk in sorted(recipients - existing)
-        ]
+        rows = []
+        for event in events:
+            recipients = await audiences.resolve(session, Audience.from_json(event.audience))
+            rows += [
+                {"event_id": event.id, "account_id": pk, "kind": event.kind, "created_at": event.created_at}
+                for pk in sorted(recipients)
+                if (event.id, pk) not in existing
+            ]
         for start in range(0, len(rows), CHUNK):
             await session.execute(insert(Notification), rows[start : start + CHUNK])
-        event.dispatched_at = utcnow()
+        now = utcnow()
+        for event in events:
+            event.dispatched_at = now
         await session.commit()
 
     # ------------------------------------------------------------ step 2
 
-    async def _deliver(self, session: AsyncSession, event: OutboxEvent) -> None:
-        pairs = (
-            await session.execute(
-                select(Notification.account_id, Notification.id).where(Notification.event_id == event.id)
+    async def _deliver(self, session: AsyncSession, events: list[OutboxEvent]) -> None:
+        pairs: dict[int, list[tuple[int, int]]] = {e.id: [] for e in events}
+        rows = await session.execute(
+            select(Notification.event_id, Notification.account_id, Notification.id).where(
+                Notification.event_id.in_(list(pairs))
             )
-        ).all()
-        message = {
-            "event": {
-                "id": event.id,
-                "kind": event.kind,
-                "subject_type": event.subject_type,
-                "subject_id": event.subject_id,
-                "payload": event.payload,
-                "created_at": event.created_at.isoformat(),
-            },
-            "recipients": [[account_id, pk] for account_id, pk in pairs],
-        }
-        await self.fanout.publish(message)
-        if self.pusher is not None and pairs:
-            await self._queue_pushes(session, event, [account_id for account_id, _ in pairs])
-        event.delivered_at = utcnow()
+        )
+        for event_id, account_id, pk in rows.all():
+            pairs[event_id].append((account_id, pk))
+        # Most hubs have few push subscriptions: one cheap look saves a query per event.
+        pushing = (
+            self.pusher is not None and await session.scalar(select(PushSubscription.id).limit(1)) is not None
+        )
+        for event in events:
+            recipients = pairs[event.id]
+            message = {
+                "event": {
+                    "id": event.id,
+                    "kind": event.kind,
+                    "subject_type": event.subject_type,
+                    "subject_id": event.subject_id,
+                    "payload": event.payload,
+                    "created_at": event.created_at.isoformat(),
+                },
+                "recipients": [[account_id, pk] for account_id, pk in recipients],
+            }
+            await self.fanout.publish(message)
+            if pushing and recipients:
+                await self._queue_pushes(session, event, [account_id for account_id, _ in recipients])
+        now = utcnow()
+        for event in events:
+            event.delivered_at = now
         await session.commit()
 
     async def _queue_pushes(self, session: AsyncSession, event: OutboxEvent, account_ids: list[int]) -> None:
