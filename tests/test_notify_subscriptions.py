@@ -17,8 +17,12 @@ REPLY = """mutation($input: ReplyToFeedbackInput!) { replyToFeedback(input: $inp
 TRANSITION = """
 mutation($input: TransitionFeedbackInput!) { transitionFeedback(input: $input) { errors { code } } }"""
 FEEDBACK_UPDATED = """
-subscription($id: ID!) { feedbackUpdated(id: $id) { id status version location { latitude longitude } author {
-  displayName } } }"""
+subscription($id: ID!) {
+  feedbackUpdated(id: $id) {
+    id status version supportCount location { latitude longitude } author { displayName }
+  }
+}"""
+SUPPORT = """mutation($input: SetFeedbackFlagInput!) { supportFeedback(input: $input) { errors { code } } }"""
 
 
 def run(gql: GraphQLClient, mutation: str, token: str, **fields: Any) -> None:
@@ -89,6 +93,10 @@ async def test_feedback_updated_streams_the_public_view(hub, gql, people):
         await asyncio.to_thread(run, gql, REPLY, people["cadre"], id=fb["id"], message="Đang xử lý.")
         again = await client.next_message()
         assert again["payload"]["data"]["feedbackUpdated"]["version"] == 3
+        # A "me too" changes what everyone sees, though it notifies nobody.
+        await asyncio.to_thread(run, gql, SUPPORT, resident(gql), id=fb["id"], value=True)
+        supported = await client.next_message()
+        assert supported["payload"]["data"]["feedbackUpdated"]["supportCount"] == 1
     finally:
         await client.close()
 

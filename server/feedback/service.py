@@ -25,7 +25,7 @@ from server.feedback.queries import load_feedback
 from server.feedback.states import EventKind, Status, author_may_move, cadre_may_move, is_open
 from server.identity.principal import Principal, Role
 from server.media import photos as media
-from server.notify.feedback_events import feedback_assigned, feedback_changed
+from server.notify.feedback_events import feedback_assigned, feedback_changed, feedback_support_changed
 from server.text import fold, nfc
 
 MAX_PHOTOS = 6
@@ -564,6 +564,7 @@ async def set_flag(
         await session.execute(
             update(Feedback).where(Feedback.id == feedback_id).values(support_count=count.scalar_subquery())
         )
+        await feedback_support_changed(session, feedback_id)
     await session.commit()
     return await load_feedback(session, feedback_id)
 

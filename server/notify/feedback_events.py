@@ -53,3 +53,10 @@ async def feedback_assigned(
         _payload(feedback, "ASSIGNED", "ASSIGNED"),
         Audience(agency_cadres=[agency_id], exclude=[principal.account_id] if principal.account_id else []),
     )
+
+
+async def feedback_support_changed(session: AsyncSession, feedback_id: int) -> None:
+    """The support count changed: nobody is notified, but feedbackUpdated subscribers see the new count."""
+    await emit(
+        session, NotificationKind.FEEDBACK_UPDATE, "Feedback", feedback_id, {"change": "SUPPORT"}, Audience()
+    )
