@@ -10,17 +10,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from server.catalog.models import AdministrativeUnit, Agency, FeedbackCategory
 from server.db import utcnow
 from server.errors import BadRequest
 from server.feedback.geo import EARTH_RADIUS_M
-from server.feedback.models import Feedback, FeedbackEvent, FeedbackFollow, FeedbackSupport
+from server.feedback.models import Feedback, FeedbackEvent, FeedbackFollow, FeedbackPhoto, FeedbackSupport
 from server.feedback.states import OPEN, Status
+from server.identity.models import Account
 from server.identity.principal import Principal
 from server.text import words
 
@@ -172,33 +175,81 @@ def _filtered(f: FeedFilter, now: datetime) -> tuple[Select[Any], ColumnElement[
 ORDERS = ("NEWEST", "MOST_SUPPORTED", "NEAREST")
 
 
+def _labelled(table: Any, prefix: str, names: Sequence[str]) -> list[Any]:
+    return [table.c[name].label(prefix + name) for name in names]
+
+
+# The columns a feed card shows, per table: read as Core rows, no ORM objects (3x cheaper to build).
+FEEDBACK_COLUMNS = [c.name for c in Feedback.__table__.columns]
+CATEGORY_COLUMNS = ["id", "code", "name", "name_en", "sla_hours", "urgent", "default_agency_id"]
+UNIT_COLUMNS = ["id", "code", "name", "name_en", "level", "parent_id"]
+AGENCY_COLUMNS = ["id", "code", "name", "name_en", "phone", "email", "address", "unit_id"]
+AUTHOR_COLUMNS = ["id", "full_name", "role", "agency_id"]
+PHOTO_COLUMNS = ["feedback_id", "path", "thumbnail_path", "width", "height"]
+
+
+def _part(row: Any, prefix: str, names: Sequence[str]) -> SimpleNamespace | None:
+    if row[prefix + "id"] is None:
+        return None
+    return SimpleNamespace(**{name: row[prefix + name] for name in names})
+
+
 async def feed(
     session: AsyncSession, f: FeedFilter, order: str, offset: int, limit: int
-) -> tuple[list[Feedback], int]:
-    """A page of feedback and the total matching the filter."""
+) -> tuple[list[Any], int]:
+    """A page of feedback cards (light objects with the attributes of Feedback and its parts); the total."""
     if order == "NEAREST" and f.near is None:
         raise BadRequest("orderBy NEAREST needs filter.near (the point to measure from).")
     query, distance = _filtered(f, utcnow())
     if order == "NEAREST":
         assert distance is not None
-        query = query.order_by(distance, Feedback.id.desc())
+        ordering: list[Any] = [distance, Feedback.id.desc()]
     elif order == "MOST_SUPPORTED":
-        query = query.order_by(Feedback.support_count.desc(), Feedback.id.desc())
+        ordering = [Feedback.support_count.desc(), Feedback.id.desc()]
     else:
-        query = query.order_by(Feedback.created_at.desc(), Feedback.id.desc())
-    total_col = func.count().over().label("total")
-    rows = (
-        (
-            await session.execute(
-                query.add_columns(total_col).options(*_card_options()).offset(offset).limit(limit)
-            )
+        ordering = [Feedback.created_at.desc(), Feedback.id.desc()]
+    category, unit = FeedbackCategory.__table__, AdministrativeUnit.__table__
+    agency, author = Agency.__table__, Account.__table__
+    page = (
+        query.with_only_columns(
+            *_labelled(Feedback.__table__, "f_", FEEDBACK_COLUMNS),
+            *_labelled(category, "c_", CATEGORY_COLUMNS),
+            *_labelled(unit, "u_", UNIT_COLUMNS),
+            *_labelled(agency, "a_", AGENCY_COLUMNS),
+            *_labelled(author, "p_", AUTHOR_COLUMNS),
+            func.count().over().label("total"),
         )
-        .unique()
-        .all()
+        .select_from(Feedback.__table__)
+        .join(category, category.c.id == Feedback.category_id)
+        .outerjoin(unit, unit.c.id == Feedback.unit_id)
+        .outerjoin(agency, agency.c.id == Feedback.assigned_agency_id)
+        .outerjoin(author, author.c.id == Feedback.author_account_id)
+        .order_by(*ordering)
+        .offset(offset)
+        .limit(limit)
     )
-    items = [row[0] for row in rows]
+    rows = [row._mapping for row in (await session.execute(page)).all()]
+    items = []
+    for row in rows:
+        card = SimpleNamespace(**{name: row["f_" + name] for name in FEEDBACK_COLUMNS})
+        card.category = _part(row, "c_", CATEGORY_COLUMNS)
+        card.unit = _part(row, "u_", UNIT_COLUMNS)
+        card.assigned_agency = _part(row, "a_", AGENCY_COLUMNS)
+        card.author = _part(row, "p_", AUTHOR_COLUMNS)
+        card.photos = []
+        items.append(card)
+    if items:
+        by_id = {card.id: card for card in items}
+        photo = FeedbackPhoto.__table__
+        photos = await session.execute(
+            select(*(photo.c[name] for name in PHOTO_COLUMNS))
+            .where(photo.c.feedback_id.in_(by_id), photo.c.event_id.is_(None))
+            .order_by(photo.c.feedback_id, photo.c.position)
+        )
+        for p in photos.all():
+            by_id[p.feedback_id].photos.append(p)
     if rows:
-        total = int(rows[0][1])
+        total = int(rows[0]["total"])
     elif offset == 0:
         total = 0
     else:  # past the end: the window count saw no row, ask once
@@ -223,7 +274,7 @@ async def last_messages(session: AsyncSession, feedback_ids: Sequence[int]) -> d
 
 async def similar(
     session: AsyncSession, category_id: int, lat: float, lon: float, limit: int = 10
-) -> list[Feedback]:
+) -> list[Any]:
     """Open feedback of the category within 150 m, nearest first: a "me too" instead of a duplicate."""
     f = FeedFilter(
         statuses=list(OPEN_VALUES), category_id=category_id, near=(lat, lon), radius_m=SIMILAR_RADIUS_M
