@@ -318,6 +318,9 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
     assert axe_violations(page) == []
     status = gql("query($id: ID!) { node(id: $id) { ... on Feedback { status } } }", {"id": s.report_id})
     assert status["node"]["status"] == "IN_PROGRESS"
+    page.get_by_label("Trả lời người dân").fill("Chiều nay sẽ thay nắp cống.")
+    page.get_by_role("button", name="Gửi trả lời").click()
+    page.locator(".timeline").get_by_text("Chiều nay sẽ thay nắp cống.").wait_for()
     page.get_by_label("Chuyển trạng thái").select_option("RESOLVED")
     page.get_by_label("Ghi chú gửi người dân").fill("Đã thay nắp cống mới.")
     page.get_by_role("button", name="Cập nhật").click()
