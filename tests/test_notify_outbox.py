@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import signal
+from datetime import UTC, datetime, timedelta
 
-from tests.feedback_helpers import categories, resident, staff, submit
-from tests.notify_helpers import NOTIFICATION_RECEIVED, WsClient, inbox, wait_for, wait_inbox
+from tests.feedback_helpers import categories, db_time, resident, staff, submit
+from tests.notify_helpers import NOTIFICATION_RECEIVED, WsClient, wait_for, wait_inbox
 from tests.support import GraphQLClient, _run_in_thread, query_db
 
 REPLY = """mutation($input: ReplyToFeedbackInput!) { replyToFeedback(input: $input) { errors { code } } }"""
+TRANSITION = """
+mutation($input: TransitionFeedbackInput!) { transitionFeedback(input: $input) { errors { code } } }"""
 
 
 def events_of(url: str, feedback_pk: int) -> list[tuple[int, bool, bool]]:
@@ -93,16 +96,29 @@ async def test_a_crash_after_commit_loses_nothing_and_a_repeated_dispatch_adds_n
 
         # Second crash point: after the notifications were written, before the event was marked (as if the
         # process had died there). The event goes through both steps again and adds nothing.
+        # Meanwhile the feedback was resolved over a week ago: the sweep at startup closes it, and says so.
+        resolve = {"id": fb["id"], "status": "RESOLVED", "expectedVersion": 2}
+        assert gql(TRANSITION, {"input": resolve}, token=cadre)["transitionFeedback"]["errors"] == []
+        wait_inbox(gql, author, 2)
         hub.stop()
         execute_db(
             hub.database.url,
             "UPDATE outbox_events SET dispatched_at = NULL, delivered_at = NULL WHERE id = :e",
             {"e": reply_event},
         )
+        week_ago = db_time(hub, datetime.now(UTC) - timedelta(days=7, minutes=1))
+        execute_db(
+            hub.database.url, "UPDATE feedback SET resolved_at = :t WHERE id = :pk", {"t": week_ago, "pk": pk}
+        )
         hub.start()
-        wait_for(lambda: events_of(hub.database.url, pk)[-1][2], 30, "the event's second delivery")
-        assert events_of(hub.database.url, pk)[-1][1:] == (True, True)
+        wait_for(lambda: all(e[2] for e in events_of(hub.database.url, pk)), 30, "every event delivered")
         assert len(notifications_of(hub.database.url, reply_event)) == 1
-        assert inbox(gql, author)["notifications"]["totalCount"] == 1
+        viewer = wait_inbox(gql, author, 3)
+        ref = fb["referenceCode"]
+        assert [e["node"]["title"] for e in viewer["notifications"]["edges"]] == [
+            f"Phản ánh {ref}: Đã đóng",
+            f"Phản ánh {ref}: Đã xử lý xong",
+            f"Cơ quan đã trả lời phản ánh {ref}",
+        ]
     finally:
         gql.close()

@@ -25,7 +25,12 @@ from server.feedback.queries import load_feedback
 from server.feedback.states import EventKind, Status, author_may_move, cadre_may_move, is_open
 from server.identity.principal import Principal, Role
 from server.media import photos as media
-from server.notify.feedback_events import feedback_assigned, feedback_changed, feedback_support_changed
+from server.notify.feedback_events import (
+    feedback_assigned,
+    feedback_changed,
+    feedback_closed_after_wait,
+    feedback_support_changed,
+)
 from server.text import fold, nfc
 
 MAX_PHOTOS = 6
@@ -612,6 +617,7 @@ async def close_expired(session: AsyncSession, now: datetime | None = None) -> i
                     created_at=now,
                 )
             )
+            await feedback_closed_after_wait(session, pk)
     await session.commit()
     return len(rows)
 

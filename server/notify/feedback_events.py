@@ -60,3 +60,20 @@ async def feedback_support_changed(session: AsyncSession, feedback_id: int) -> N
     await emit(
         session, NotificationKind.FEEDBACK_UPDATE, "Feedback", feedback_id, {"change": "SUPPORT"}, Audience()
     )
+
+
+async def feedback_closed_after_wait(session: AsyncSession, feedback_id: int) -> None:
+    """The sweep closed a feedback left RESOLVED for the waiting time: its audience hears of it."""
+    from sqlalchemy import select
+
+    from server.feedback.models import Feedback
+
+    row = (
+        await session.execute(
+            select(Feedback.id, Feedback.reference_code, Feedback.title, Feedback.assigned_agency_id).where(
+                Feedback.id == feedback_id
+            )
+        )
+    ).first()
+    if row is not None:
+        await feedback_changed(session, Principal(), row, "STATUS_CHANGED", "CLOSED")
