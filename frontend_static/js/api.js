@@ -21,6 +21,15 @@ export class NetworkError extends Error {}
 
 export const currentAccount = () => account;
 export const currentToken = () => accessToken;
+
+// True while the access token has more than a minute left (its `exp` claim; the signature is the hub's business).
+export function tokenFresh() {
+  if (!accessToken) return false;
+  try {
+    const claims = JSON.parse(atob(accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return claims.exp * 1000 > Date.now() + 60000;
+  } catch { return false; }
+}
 export const setRequestLanguage = (code) => { language = code; };
 export const onSessionChange = (fn) => listeners.add(fn);
 
@@ -100,6 +109,7 @@ async function post(body, token, form = null) {
 
 async function send(query, variables, form) {
   const body = { query, variables };
+  if (accessToken && !tokenFresh()) await refresh().catch(() => false); // spares the round trip of a 401
   let json = await post(body, accessToken, form && form());
   if (json.unauthenticated) {
     accessToken = null;

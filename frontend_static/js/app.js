@@ -1,5 +1,7 @@
 // The app: shell texts, client-side routing, session, outbox triggers, badge and live updates.
-import { currentAccount, currentToken, onSessionChange, query, restoreSession, setRequestLanguage } from './api.js';
+import {
+  currentAccount, currentToken, onSessionChange, query, refresh, restoreSession, setRequestLanguage, tokenFresh,
+} from './api.js';
 import { kv } from './db.js';
 import { announce } from './ui.js';
 import { setLanguage, t, translateShell } from './i18n.js';
@@ -94,7 +96,7 @@ function startLive() {
       refreshBadge();
       announce(t('newNotification', { title: notification.title }));
       window.dispatchEvent(new CustomEvent('hub:notification', { detail: notification }));
-    });
+    }, () => (tokenFresh() ? Promise.resolve(true) : refresh()));
   });
 }
 

@@ -2,7 +2,8 @@
 // never in the URL (URLs end up in logs).
 import { NOTIFICATION_RECEIVED } from './queries.js';
 
-export function connectLive(getToken, onNotification) {
+// `renew` gets a fresh access token: the hub ends a subscription when the token it was opened with expires.
+export function connectLive(getToken, onNotification, renew) {
   let socket = null;
   let stopped = false;
   let delay = 1000;
@@ -30,7 +31,7 @@ export function connectLive(getToken, onNotification) {
     };
     socket.onclose = () => {
       socket = null;
-      if (!stopped) setTimeout(open, delay);
+      if (!stopped) setTimeout(() => renew().catch(() => false).finally(open), delay);
       delay = Math.min(delay * 2, 60000);
     };
   }
