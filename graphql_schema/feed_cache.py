@@ -3,9 +3,9 @@
 An anonymous visitor's answer to `feedbacks`, `similarFeedbacks` or `feedbackStats` depends only on the
 query, its variables and the language, so the same request from any visitor gets the same data. The
 cache skips execution (parsing, validation, the cost check and the rate limit still run as for any
-request) and keeps an entry at most TTL_SECONDS. Every change to a feedback made through this process
-(GraphQL mutations, Open311, the 7-day sweep) bumps a generation number that empties it at once; a change
-made by another process shows up here within the TTL.
+request) and keeps an entry a short while (FEEDBACK_PUBLIC_CACHE_SECONDS, 2 s). Every change to a
+feedback (GraphQL mutations, Open311, the 7-day sweep) empties it at once, in every process when
+REDIS_URL is set (server/feedback/public_cache.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 from graphql import ExecutionResult, FieldNode, OperationDefinitionNode, OperationType
 from strawberry.extensions import SchemaExtension
 
-from server.feedback.public_cache import public_cache
+from server.feedback.public_cache import Generation, current_generation, public_cache
 
 PUBLIC_FIELDS = frozenset({"feedbacks", "similarFeedbacks", "feedbackStats"})
 
@@ -39,18 +39,18 @@ def _cacheable(execution_context: Any) -> bool:
 
 
 class PublicFeedCache(SchemaExtension):
-    def on_execute(self):  # type: ignore[override]
+    async def on_execute(self):  # type: ignore[override]
         ec = self.execution_context
         key: bytes | None = None
-        generation = 0
+        generation: Generation = (0, 0)
         if _cacheable(ec):
-            store = public_cache(ec.context.hub)
+            hub = ec.context.hub
             key = orjson.dumps(
                 [ec.query, ec.variables or {}, ec.operation_name, ec.context.language],
                 option=orjson.OPT_SORT_KEYS,
             )
-            generation = store.generation
-            cached = store.get(key)
+            generation = await current_generation(hub)
+            cached = public_cache(hub).get(key, generation)
             if cached is not None:
                 ec.result = ExecutionResult(data=cached, errors=None)
                 key = None

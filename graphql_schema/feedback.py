@@ -29,7 +29,7 @@ from graphql_schema.relay import (
 from server.errors import NotAuthenticated, UserInputError
 from server.feedback import models, queries, service
 from server.feedback.geo import public_coordinate
-from server.feedback.public_cache import feedback_changed
+from server.feedback.public_cache import public_feedback_changed
 from server.feedback.states import OPEN, EventKind, Status
 from server.identity.models import Account as AccountModel
 from server.identity.principal import Principal
@@ -530,7 +530,7 @@ async def _run(ctx: Context, work: Any) -> FeedbackPayload:
     except UserInputError as error:
         await ctx.session.rollback()
         return FeedbackPayload(errors=user_errors(error, ctx.language))
-    feedback_changed(ctx.hub)
+    await public_feedback_changed(ctx.hub)
     return FeedbackPayload(feedback=Feedback.build(row, ctx))
 
 

@@ -114,6 +114,8 @@ class Settings:
     persisted_queries_file: Path | None = None
     # Debug only: an X-SQL-Statements response header counting the SQL statements of each request.
     sql_statement_count_header: bool = False
+    # How long anonymous public feedback answers are reused (graphql_schema/feed_cache.py); 0: never.
+    feedback_public_cache_seconds: float = 2.0
     # Notifications (server/notify): the outbox dispatcher and Web Push.
     dispatch_poll_seconds: float = 1.0
     # Debug/tests: the dispatcher leaves events this long before turning them into notifications.
@@ -176,6 +178,7 @@ class Settings:
             log_requests=_bool(env, "LOG_REQUESTS", True),
             **_graphql_limits(env),
             sql_statement_count_header=_bool(env, "SQL_STATEMENT_COUNT_HEADER", False),
+            feedback_public_cache_seconds=_float(env, "FEEDBACK_PUBLIC_CACHE_SECONDS", 2.0),
             **_notify_settings(env),
         )
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from server.feedback.public_cache import feedback_changed
+from server.feedback.public_cache import public_feedback_changed
 from server.feedback.service import close_expired
 from server.hub import Hub
 
@@ -21,7 +21,7 @@ async def _loop(hub: Hub) -> None:
             async with hub.session_factory() as session:
                 closed = await close_expired(session)
             if closed:
-                feedback_changed(hub)
+                await public_feedback_changed(hub)
                 log.info("closed %d feedback resolved more than 7 days ago", closed)
         except asyncio.CancelledError:
             raise

@@ -24,7 +24,7 @@ from server.errors import BadRequest, UserInputError
 from server.feedback import queries, service
 from server.feedback.geo import public_coordinate
 from server.feedback.models import Feedback
-from server.feedback.public_cache import feedback_changed
+from server.feedback.public_cache import public_feedback_changed
 from server.feedback.sla import LOCAL
 from server.feedback.states import OPEN, Status
 from server.hub import Hub
@@ -272,7 +272,7 @@ class Open311:
             except UserInputError as exc:
                 first = exc.errors[0]
                 return error(fmt, 400, translate(first.message, lang, first.params))
-        feedback_changed(hub)
+        await public_feedback_changed(hub)
         body = [{"service_request_id": row.reference_code, "service_notice": None, "account_id": None}]
         return render(fmt, "requests", body)
 
