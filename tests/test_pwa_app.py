@@ -35,6 +35,7 @@ SHOWN_NOTIFICATIONS = (
     "async () => (await (await navigator.serviceWorker.ready).getNotifications())"
     ".map(n => [n.title, n.data.url])"
 )
+VIETNAMESE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 # A screen is settled when nothing in it still says "loading".
 SETTLED = "() => !document.querySelector('main').textContent.includes('Đang tải')"
 FOLLOW_FLIPPED = (
@@ -73,6 +74,11 @@ class Session:
 @pytest.fixture(scope="module")
 def s(hub: HubProcess, browser_context: Any) -> Session:  # noqa: F811
     return Session(hub, browser_context)
+
+
+def node_title(gql: GraphQLClient, feedback_id: str) -> str:
+    data = gql("query($id: ID!) { node(id: $id) { ... on Feedback { title } } }", {"id": feedback_id})
+    return data["node"]["title"]
 
 
 def feed(gql: GraphQLClient, title: str) -> dict[str, Any]:
@@ -264,6 +270,11 @@ def test_live_notification_when_a_cadre_answers(s: Session, gql: GraphQLClient) 
     page.wait_for_function("() => document.querySelectorAll('#inbox li.card').length > 0", timeout=15_000)
     page.locator("#badge").wait_for(state="visible")
     assert int(page.locator("#badge").inner_text()) >= 1
+    page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
+    page.locator("#badge").wait_for(state="hidden")
+    assert page.locator("#inbox li.unread").count() == 0
+    page.locator("#inbox li.card a").first.click()  # the notification leads to the report
+    page.wait_for_function(H1_IS, arg=node_title(gql, s.report_id))
 
 
 SCREENS = ["/", "/services", "/services?q=khai", "/report", "/my-reports", "/feed", "/feed?view=map",
@@ -406,6 +417,14 @@ def test_english_is_complete_and_no_csp_violation(s: Session) -> None:
     page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.locator("main h1").inner_text() == "Settings"
     assert page.locator("nav.bottom").inner_text().split("\n")[:2] == ["Home", "Services"]
+    for path in ["/", "/services", "/report", "/my-reports", "/feed", "/notifications", "/me"]:
+        s.click_nav(path)
+        page.wait_for_function("() => !document.querySelector('main').textContent.includes('Loading')")
+        heading = page.locator("main h1").inner_text().replace(s.name, "")
+        chrome = heading + page.locator("nav.bottom").inner_text()
+        assert not VIETNAMESE.search(chrome), (path, chrome)
+        assert page.locator("#account-link").inner_text() != "Đăng nhập"
+    s.click_nav("/settings")
     page.get_by_label("Language").select_option("vi")
     page.wait_for_function("() => document.documentElement.lang === 'vi'")
     csp = [e for e in s.console_errors if "Content Security Policy" in e]
