@@ -34,7 +34,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import HubProcess, new_database, query_db
+from tests.records_helpers import query_db
+from tests.support import HubProcess, new_database
 
 SECRET = "bench-secret"
 STATUSES = ["RECEIVED", "PROCESSING", "SUPPLEMENT_REQUESTED", "RESULT_READY", "COMPLETED"]

@@ -19,9 +19,10 @@ from tests.records_helpers import (
     my_dossiers,
     national_id,
     new_event_id,
+    query_db,
     staff,
 )
-from tests.support import GraphQLClient, HubProcess, query_db
+from tests.support import GraphQLClient, HubProcess
 
 EXPORT = "mutation { exportMyData { data errors { field code message } } }"
 DELETE = """mutation($input: DeleteMyAccountInput!) { deleteMyAccount(input: $input) {
@@ -98,6 +99,10 @@ def test_delete_erases_personal_data_keeps_feedback_anonymised_and_ends_sign_ins
     category = next(iter(categories(rgql).values()))["id"]
     feedback = submit(rgql, token, category, title="Cây đổ chắn đường")
 
+    about = (
+        "SELECT count(*) FROM outbox_events WHERE subject_type = 'Dossier' AND CAST(payload AS TEXT) LIKE :c"
+    )
+    assert query_db(hub.database.url, about, {"c": f"%{code}%"}) == [(1,)]
     wrong = rgql(DELETE, {"input": {"confirmPhone": unique_phone()}}, token=token)["deleteMyAccount"]
     assert wrong["ok"] is False and wrong["errors"][0]["field"] == ["input", "confirmPhone"]
     assert my_dossiers(rgql, token)["totalCount"] == 1  # nothing changed
@@ -116,6 +121,8 @@ def test_delete_erases_personal_data_keeps_feedback_anonymised_and_ends_sign_ins
     )
     assert phone not in row and nid not in row and "Nguyễn Văn An" not in row
     assert query_db(hub.database.url, "SELECT count(*) FROM dossiers WHERE code = :c", {"c": code}) == [(0,)]
+    # The outbox events about it (their payloads name the code) went with it.
+    assert query_db(hub.database.url, about, {"c": f"%{code}%"}) == [(0,)]
     # Every sign-in ended: the refresh token is refused.
     refreshed = rgql(REFRESH, {"input": {"refreshToken": me["refreshToken"]}})["refreshToken"]
     assert refreshed["accessToken"] is None and refreshed["errors"]

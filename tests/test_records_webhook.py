@@ -18,10 +18,11 @@ from tests.records_helpers import (
     my_dossiers,
     national_id,
     post_events,
+    query_db,
     sign,
     verified_citizen,
 )
-from tests.support import GraphQLClient, HubProcess, query_db
+from tests.support import GraphQLClient, HubProcess
 
 
 @pytest.fixture(scope="module")

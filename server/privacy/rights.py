@@ -231,7 +231,12 @@ async def delete_my_account(
         raise UserInputError.one(ErrorCode.INVALID_CREDENTIALS, "credentials.invalid", ("input", "password"))
     now = utcnow()
     if account.national_id and account.national_id_verified:
-        # The hub's mirror of the person's dossiers (the one-stop shop keeps the originals).
+        # The hub's mirror of the person's dossiers (the one-stop shop keeps the originals), and the outbox
+        # events about them (their payloads name the dossier codes; notifications go with them).
+        mine = select(Dossier.id).where(Dossier.citizen_national_id == account.national_id)
+        await session.execute(
+            delete(OutboxEvent).where(OutboxEvent.subject_type == "Dossier", OutboxEvent.subject_id.in_(mine))
+        )
         await session.execute(delete(Dossier).where(Dossier.citizen_national_id == account.national_id))
     await session.execute(
         update(Feedback)
