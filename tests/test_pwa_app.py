@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import STRONG_PASSWORD, unique_phone
-from tests.feedback_helpers import staff
+from tests.feedback_helpers import login, staff
 from tests.pwa_support import axe_violations, browser_context, describe, photo_jpeg  # noqa: F401
 from tests.support import GraphQLClient, HubProcess
 
@@ -36,6 +36,7 @@ SHOWN_NOTIFICATIONS = (
     ".map(n => [n.title, n.data.url])"
 )
 VIETNAMESE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
+TRANSITION = "mutation($i: TransitionFeedbackInput!) { transitionFeedback(input: $i) { errors { code } } }"
 # A screen is settled when nothing in it still says "loading".
 SETTLED = "() => !document.querySelector('main').textContent.includes('Đang tải')"
 FOLLOW_FLIPPED = (
@@ -57,6 +58,7 @@ class Session:
         self.phone = unique_phone()
         self.name = "Lê Thị Hồng Nhung"
         self.report_id: str | None = None
+        self.cadre_phone: str | None = None
 
     def go(self, path: str) -> Any:
         self.page.goto(self.hub.url + path)
@@ -194,6 +196,10 @@ def test_me_too_on_a_similar_open_report_and_a_pin_on_the_map(s: Session, gql: G
     page = s.go("/report")
     page.wait_for_selector("select[name=categoryId] option:nth-child(2)", state="attached")
     page.get_by_label("Loại vấn đề").select_option(index=1)
+    s.context.grant_permissions(["geolocation"], origin=s.hub.url)
+    s.context.set_geolocation({"latitude": 10.3461, "longitude": 107.0841})
+    page.get_by_role("button", name="Dùng vị trí hiện tại").click()
+    page.wait_for_function("() => document.querySelector('[id^=loc]').textContent.includes('107,0841')")
     page.locator("svg.map").click(position={"x": 120, "y": 60})  # the map is optional, but it works
     page.wait_for_function("() => document.querySelector('[id^=loc]').textContent.startsWith('Vị trí')")
     page.get_by_label("Hoặc chọn phường, xã").select_option(index=1)  # the same place as the first report
@@ -309,7 +315,7 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
     assert s.report_id
     node = gql("query($id: ID!) { node(id: $id) { ... on Feedback { title assignedAgency { code } } } }",
                {"id": s.report_id})["node"]
-    phone = unique_phone()
+    phone = s.cadre_phone = unique_phone()
     s.hub.run_cli("create-user", "--phone", phone, "--password", STRONG_PASSWORD, "--name", "Phạm Văn Cán",
                   "--role", "cadre", "--agency", node["assignedAgency"]["code"], check=True)
     page = s.go("/signin?next=/queue")
@@ -338,7 +344,7 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
     page.locator(".timeline").get_by_text("Đã thay nắp cống mới.").wait_for()
 
 
-def test_resident_rates_the_resolved_report(s: Session) -> None:
+def test_resident_reopens_then_rates_the_resolved_report(s: Session, gql: GraphQLClient) -> None:
     page = s.go("/me")
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(s.hub.url + "/")
@@ -346,6 +352,22 @@ def test_resident_rates_the_resolved_report(s: Session) -> None:
     page.get_by_label("Số điện thoại").fill(s.phone)
     page.get_by_label("Mật khẩu").fill(STRONG_PASSWORD)
     page.locator("form button[type=submit]").click()
+    page.get_by_role("heading", name="Đánh giá kết quả xử lý").wait_for()
+    page.get_by_label("Chưa được khắc phục? Nêu lý do").fill("Nắp mới lại bị lún sau cơn mưa.")
+    page.get_by_role("button", name="Mở lại phản ánh").click()
+    page.locator(".timeline").get_by_text("Nắp mới lại bị lún sau cơn mưa.").wait_for()
+    assert page.get_by_role("heading", name="Đánh giá kết quả xử lý").count() == 0
+    status = "query($id: ID!) { node(id: $id) { ... on Feedback { status version } } }"
+    reopened = gql(status, {"id": s.report_id})["node"]
+    assert reopened["status"] != "RESOLVED"
+    cadre = login(gql, s.cadre_phone)
+    steps = ["RESOLVED"] if reopened["status"] == "IN_PROGRESS" else ["IN_PROGRESS", "RESOLVED"]
+    for step in steps:  # the agency fixes it again
+        version = gql(status, {"id": s.report_id})["node"]["version"]
+        change = {"id": s.report_id, "status": step, "expectedVersion": version}
+        moved = gql(TRANSITION, {"i": change}, token=cadre)
+        assert moved["transitionFeedback"]["errors"] == []
+    page.reload()
     page.get_by_role("heading", name="Đánh giá kết quả xử lý").wait_for()
     page.get_by_role("button", name="Gửi đánh giá").click()  # no stars chosen: the summary says so
     assert page.locator(".error-summary").is_visible()
