@@ -105,5 +105,10 @@ def register(gql: GraphQLClient, **fields: Any) -> dict[str, Any]:
     return payload
 
 
-# The records tests' session hub (LGSP webhook secret, national identity from a local OIDC issuer).
-from tests.records_helpers import records  # noqa: E402, F401
+@pytest.fixture(scope="session")
+def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The records tests' hub (LGSP webhook secret, national identity from a local OIDC issuer) and issuer."""
+    from tests.records_helpers import records_hub
+
+    with records_hub(tmp_path_factory.mktemp("records")) as started:
+        yield started

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import STRONG_PASSWORD, register, start_hub, unique_phone
 from tests.oidc_issuer import LocalIssuer
@@ -117,13 +116,6 @@ def verified_citizen(
     payload = gql(NID_LOGIN, {"input": {"idToken": token, "nonce": nonce}})["loginWithNationalIdentity"]
     assert payload["errors"] == [], payload["errors"]
     return payload
-
-
-@pytest.fixture(scope="session")
-def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, LocalIssuer]]:
-    """One hub for the records tests (LGSP secret set, national identity from a local issuer)."""
-    with records_hub(tmp_path_factory.mktemp("records")) as started:
-        yield started
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from server.records.models import TERMINAL_STATUSES, Dossier, DossierEvent
 
 # A new dossier row starts "older than any event", so its first event is applied like any other.
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-# Rows a multi-row INSERT carries at most (SQLite allows 32766 bound parameters a statement).
+# Codes an IN (...) list carries at most (SQLite allows 32766 bound parameters a statement).
 _CHUNK = 500
 _RETRIES = 3
 
@@ -100,8 +100,8 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
             latest[event.dossier_code] = event
     codes = sorted(latest)
     # 1. A row for every dossier of the batch. The first statement writes, so SQLite takes its write lock
-    #    now rather than failing to upgrade a read snapshot later.
-    # Core statements run as executemany: compiled once and cached, whatever the batch size.
+    #    now rather than failing to upgrade a read snapshot later. Core statements run as executemany:
+    #    compiled once and cached, whatever the batch size.
     await session.execute(
         _upsert(session, Dossier.__table__).on_conflict_do_nothing(index_elements=["code"]),
         [_new_dossier_row(latest[code], now) for code in codes],
