@@ -156,10 +156,12 @@ async function start() {
     });
   }
   if ('serviceWorker' in navigator) {
-    // After the first screen is up: installing the worker fetches the app shell, which must not compete.
+    // Once the first screen is up and the page idle: installing the worker downloads the whole app shell,
+    // which must not compete with the screen the person is waiting for on a cheap phone.
     const register = () => navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
-    if (document.readyState === 'complete') setTimeout(register, 0);
-    else window.addEventListener('load', () => setTimeout(register, 0), { once: true });
+    const whenIdle = () => ('requestIdleCallback' in window ? requestIdleCallback(register, { timeout: 4000 }) : setTimeout(register, 1000));
+    if (document.readyState === 'complete') setTimeout(whenIdle, 1000);
+    else window.addEventListener('load', () => setTimeout(whenIdle, 1000), { once: true });
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (event.data && event.data.type === 'navigate') navigate(event.data.url);
       if (event.data && event.data.type === 'flush-outbox') flushOutbox();

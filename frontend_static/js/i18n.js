@@ -151,8 +151,11 @@ export function formatDate(value, withTime = true) {
   return formatter('date', { ...options, timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(value));
 }
 
-export const formatNumber = (value, digits = 0) =>
-  formatter('number', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+export function formatNumber(value, digits = 0) {
+  // Whole numbers below 1000 look the same in every locale here: spare building the formatter.
+  if (digits === 0 && Number.isInteger(value) && Math.abs(value) < 1000) return String(value);
+  return formatter('number', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+}
 
 // Texts in the static shell (index.html) carry data-i18n keys.
 export function translateShell(root = document) {
