@@ -68,13 +68,16 @@ def limit_error(message: str, code: str, **extensions: Any) -> GraphQLError:
 
 def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
            seen: frozenset[str]) -> int:
-    """Depth of a selection set: fields nest, fragments do not add a level. Counts introspection too."""
+    """Depth of a selection set: fields nest, fragments do not add a level. Counts introspection too,
+    except `ofType`: the chain of a type's wrappers (list, non-null) is bounded by the schema, and the
+    standard introspection query (GraphiQL's, every client generator's) walks it 7 levels deep."""
     if selection_set is None:
         return 0
     deepest = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            deepest = max(deepest, 1 + _depth(selection.selection_set, fragments, seen))
+            level = 0 if selection.name.value == "ofType" else 1
+            deepest = max(deepest, level + _depth(selection.selection_set, fragments, seen))
         elif isinstance(selection, InlineFragmentNode):
             deepest = max(deepest, _depth(selection.selection_set, fragments, seen))
         elif isinstance(selection, FragmentSpreadNode):

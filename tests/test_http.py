@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 
@@ -21,13 +22,12 @@ def test_readyz_is_ok_while_the_database_answers(hub: HubProcess) -> None:
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_readyz_is_503_when_the_database_does_not_answer(new_hub, tmp_path) -> None:
+def test_readyz_is_503_when_the_database_does_not_answer(new_hub) -> None:
     process = new_hub(demo=False)
+    assert httpx.get(f"{process.url}/readyz").status_code == 200
     if process.database.backend == "sqlite":
-        # Point the running hub's database file at a directory: every connection fails.
+        # The database file goes away under the running hub (a directory stands in its place).
         path = process.database.url.split("///", 1)[1]
-        import os
-
         os.replace(path, path + ".gone")
         for suffix in ("-wal", "-shm"):
             if os.path.exists(path + suffix):
@@ -38,6 +38,7 @@ def test_readyz_is_503_when_the_database_does_not_answer(new_hub, tmp_path) -> N
     response = httpx.get(f"{process.url}/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["database"].startswith("error")
     assert httpx.get(f"{process.url}/healthz").status_code == 200
 
 

@@ -27,7 +27,8 @@ def test_committed_schema_equals_the_served_schema(hub: HubProcess) -> None:
     )
     # And what the running server introspects is that same schema.
     result = httpx.post(
-        f"{hub.url}/graphql", json={"query": get_introspection_query(descriptions=True)}
+        f"{hub.url}/graphql",
+        json={"query": get_introspection_query(descriptions=True, specified_by_url=True)},
     ).json()
     served = build_client_schema(result["data"])
     assert print_schema(lexicographic_sort_schema(served)) == print_schema(

@@ -61,6 +61,15 @@ def test_cop_introspection_is_on_by_design_and_priced(hub: HubProcess) -> None:
     assert body["extensions"]["cost"]["actualQueryCost"] > 0
 
 
+def test_the_standard_introspection_query_runs(hub: HubProcess) -> None:
+    """GraphiQL and client generators send this query (7 levels of ofType): the limits must let it through."""
+    from graphql import get_introspection_query
+
+    body = post_json(hub, {"query": get_introspection_query(descriptions=True)}).json()
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
 def test_cop_graphiql_is_served_by_design_under_a_csp(hub: HubProcess) -> None:
     page = httpx.get(f"{hub.url}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
