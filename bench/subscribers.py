@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -134,7 +135,7 @@ async def receive_all(conns: list[websockets.ClientConnection], t0_box: list[flo
     async def one(conn: websockets.ClientConnection) -> float:
         message = await asyncio.wait_for(conn.recv(), 120)
         received = time.perf_counter()
-        assert json.loads(message)["type"] == "next"
+        assert json.loads(message)["type"] == "next", message
         return received - t0_box[0]
 
     return await asyncio.gather(*(one(c) for c in conns))
@@ -242,7 +243,11 @@ def pct(values: list[float], q: float) -> float:
 
 def start_hubs(root: Path, redis: bool) -> tuple[HubProcess, HubProcess, list[HubProcess]]:
     database = new_database(root)
-    env = {"RATE_LIMIT_BUCKET_SIZE": "100000000", "LOG_REQUESTS": "false", "DISPATCH_POLL_SECONDS": "1"}
+    env = {
+        "RATE_LIMIT_BUCKET_SIZE": "100000000",
+        "LOG_REQUESTS": "false",
+        "DISPATCH_POLL_SECONDS": os.environ.get("BENCH_POLL", "1"),
+    }
     if redis:
         env.update(
             {

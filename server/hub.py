@@ -41,7 +41,12 @@ class Hub:
         if settings.redis_url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+            # A blocking pool: a burst (thousands of live subscribers answered at once, each charged to the
+            # rate limiter) waits for a free connection instead of failing with "Too many connections".
+            pool = aioredis.BlockingConnectionPool.from_url(
+                settings.redis_url, decode_responses=True, max_connections=100, timeout=10
+            )
+            redis = aioredis.Redis.from_pool(pool)
             throttle = RedisLoginThrottle(redis, settings.login_max_failures, window, settings.redis_prefix)
         else:
             throttle = DatabaseLoginThrottle(settings.login_max_failures, window)

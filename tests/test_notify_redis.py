@@ -52,6 +52,9 @@ async def test_a_subscriber_on_one_process_hears_of_a_change_made_through_anothe
             assert received["title"] == f"Cơ quan đã trả lời phản ánh {fb['referenceCode']}"
             update = await follower.next_message(wait=4)
             assert update["payload"]["data"]["feedbackUpdated"]["version"] == 2
+            # One dispatcher (the lease holder) published it, once: no second copy from the other process.
+            with pytest.raises(TimeoutError):
+                await client.next_message(wait=2)
         finally:
             await client.close()
             await follower.close()
