@@ -74,7 +74,7 @@ self.addEventListener('push', (event) => {
     body: data.body || '',
     icon: `/assets/${VERSION}/icons/icon-192.png`,
     badge: `/assets/${VERSION}/icons/favicon-32.png`,
-    tag: data.id || undefined,
+    tag: data.id || data.link || undefined, // news about the same subject replaces the older one
     lang: 'vi',
     data: { url: screenFor(data) },
   }));

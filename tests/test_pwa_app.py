@@ -298,6 +298,14 @@ def test_axe_finds_no_wcag_violation_on_any_screen(s: Session) -> None:
             page.get_by_role("heading", name="Diễn biến").wait_for()
         if violations := axe_violations(page):
             failures[path] = violations
+    # The report form with every problem showing: summary focused, fields marked, still no violation.
+    s.click_nav("/report")
+    page.get_by_role("button", name="Gửi phản ánh").click()
+    page.locator(".error-summary").wait_for()
+    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    assert page.locator("[aria-invalid=true]").count() == 4  # category, title, description, location
+    if violations := axe_violations(page):
+        failures["/report (errors)"] = violations
     # Signed out: the sign-in and register forms, with the error summary showing.
     s.click_nav("/me")
     page.get_by_role("button", name="Đăng xuất").click()
@@ -391,15 +399,17 @@ def test_push_message_shows_a_notification_that_opens_the_report(s: Session) -> 
     raw_id = s.report_id.rstrip("=")
     link_id = raw_id.replace("+", "-").replace("/", "_") + "=" * (len(s.report_id) - len(raw_id))
     payload = {"title": "Cơ quan đã trả lời phản ánh", "link": f"{s.hub.url}/#/feedback/{link_id}"}
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": s.hub.url, "registrationId": registration["registrationId"], "data": json.dumps(payload),
-    })
     shown = None
-    for _ in range(50):  # the worker shows it asynchronously
-        shown = page.evaluate(SHOWN_NOTIFICATIONS)
+    for _attempt in range(3):  # a stopped worker is started for the message; on a busy machine, ask again
+        message = {"origin": s.hub.url, "registrationId": registration["registrationId"]}
+        cdp.send("ServiceWorker.deliverPushMessage", {**message, "data": json.dumps(payload)})
+        for _ in range(40):  # the worker shows it asynchronously
+            shown = page.evaluate(SHOWN_NOTIFICATIONS)
+            if shown:
+                break
+            page.wait_for_timeout(100)
         if shown:
             break
-        page.wait_for_timeout(100)
     assert shown == [["Cơ quan đã trả lời phản ánh", f"/reports/{quote(s.report_id, safe='')}"]]
     # A hub link opened in the app (as a notification click does) lands on the report's page.
     page.goto(f"{s.hub.url}/#/feedback/{link_id}")

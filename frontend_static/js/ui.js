@@ -103,11 +103,12 @@ export function field(label, control, hint) {
   return h('div', { class: 'field' }, parts);
 }
 
-// User errors of a payload mapped to the form's inputs by their last path element.
+// User errors of a payload mapped to the form's inputs by their path.
 export function payloadProblems(form, errors) {
+  // ["input", "location", "latitude"]: the innermost name that the form has a field for.
   return errors.map((error) => {
-    const name = (error.field || []).slice(-1)[0];
-    const input = name ? form.querySelector(`[name="${name}"]`) : null;
-    return { input, message: error.message };
+    const names = (error.field || []).slice().reverse();
+    const found = names.map((name) => form.querySelector(`[name="${CSS.escape(name)}"]`)).find(Boolean);
+    return { input: found || null, message: error.message };
   });
 }

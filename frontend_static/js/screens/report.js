@@ -136,8 +136,6 @@ export async function report() {
     similarSlot,
     h('div', { class: 'actions' }, submit));
   main.append(form, result);
-  // The location problem points at the GPS button: the first control of the group.
-  gps.id = nextId('gps');
 
   query(CATEGORIES, {}, { cache: 'categories' }).then(({ data }) => {
     for (const c of data.feedbackCategories) category.append(h('option', { value: c.id }, c.name));
@@ -160,7 +158,7 @@ export async function report() {
     for (const [input, label] of [[category, t('categoryLabel')], [title, t('titleLabel')], [description, t('descriptionLabel')]]) {
       if (!input.value.trim()) problems.push({ input, message: t('required', { field: label.toLowerCase() }) });
     }
-    if (!location) problems.push({ input: gps, message: t('requiredLocation') });
+    if (!location) problems.push({ input: ward, message: t('requiredLocation') });
     showErrors(form, problems);
     if (problems.length) return;
     const input = {
@@ -175,7 +173,7 @@ export async function report() {
       const data = await outbox.submitNow(input, photos);
       const payload = data.submitFeedback;
       if (payload.errors.length) {
-        showErrors(form, payloadProblems(form, payload.errors).map((p) => (p.input === locationAnchor ? { ...p, input: gps } : p)));
+        showErrors(form, payloadProblems(form, payload.errors).map((p) => (p.input === locationAnchor ? { ...p, input: ward } : p)));
         return;
       }
       const { feedback } = payload;
