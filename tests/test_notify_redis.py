@@ -55,12 +55,20 @@ async def test_a_subscriber_on_one_process_hears_of_a_change_made_through_anothe
             # One dispatcher (the lease holder) published it, once: no second copy from the other process.
             with pytest.raises(TimeoutError):
                 await client.next_message(wait=2)
+            # A change sent to A (which does not hold the lease) wakes B's dispatcher through Redis,
+            # long before B's 5 s poll.
+            again = await asyncio.to_thread(
+                gql_a, REPLY, {"input": {"id": fb["id"], "message": "Đang xử lý."}}, token=cadre
+            )
+            assert again["replyToFeedback"]["errors"] == []
+            second = await client.next_message(wait=3)
+            assert second["payload"]["data"]["notificationReceived"]["id"] != received["id"]
         finally:
             await client.close()
             await follower.close()
         # Process A's inbox reads the same database.
         inbox = gql_a("{ viewer { unreadNotificationCount } }", token=author)
-        assert inbox["viewer"]["unreadNotificationCount"] == 1
+        assert inbox["viewer"]["unreadNotificationCount"] == 2
     finally:
         gql_a.close()
         gql_b.close()
