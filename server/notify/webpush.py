@@ -1,6 +1,7 @@
 """Web Push (RFC 8030/8291/8292): VAPID keys and a sender that works off the request path.
 
-Keys: VAPID_PRIVATE_KEY (PEM) when given, else DATA_DIR/keys/vapid-private.pem, made on first start.
+Keys: VAPID_PRIVATE_KEY (PEM, or the raw key in base64url) when given, else
+DATA_DIR/keys/vapid-private.pem, made on first start.
 Messages are encrypted with aes128gcm, carry a TTL, and use urgency "high" for urgent events (EMERGENCY).
 A subscription answered 404 or 410 is gone and is deleted; 429 and 5xx are retried with backoff.
 """
@@ -33,7 +34,10 @@ def b64url(data: bytes) -> str:
 def load_vapid(keys_dir: Path, env_pem: str | None = None) -> Vapid02:
     """The VAPID key pair: from the environment, or from DATA_DIR (created on first start)."""
     if env_pem:
-        return Vapid02.from_pem(env_pem.encode())
+        if env_pem.lstrip().startswith("-----BEGIN"):
+            return Vapid02.from_pem(env_pem.encode())
+        # The raw 32-byte private key, base64url, as web-push tools print it.
+        return Vapid02.from_raw(env_pem.strip().encode())
     path = keys_dir / "vapid-private.pem"
     if path.exists():
         return Vapid02.from_pem(path.read_bytes())
