@@ -296,6 +296,9 @@ def test_axe_finds_no_wcag_violation_on_any_screen(s: Session) -> None:
         page.wait_for_function(SETTLED)
         if path.startswith("/reports/"):
             page.get_by_role("heading", name="Diễn biến").wait_for()
+        if path == "/feed?view=map":  # the sketch map with the reports on it, and their list
+            page.locator("svg.map circle.map-dot").first.wait_for()
+            assert page.locator("main li.card").count() == page.locator("svg.map circle.map-dot").count() > 1
         if violations := axe_violations(page):
             failures[path] = violations
     # The report form with every problem showing: summary focused, fields marked, still no violation.

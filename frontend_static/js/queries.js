@@ -31,6 +31,8 @@ export const MY_FEEDBACKS = `query MyFeedbacks($first: Int, $after: String) { vi
 
 export const PUBLIC_FEED = `query Feed($filter: FeedbackFilter, $orderBy: FeedbackOrder, $first: Int, $after: String) { feedbacks(filter: $filter, orderBy: $orderBy, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id referenceCode title status createdAt supportCount address location { latitude longitude } category { name } } } } }`;
 
+export const FEED_MAP = `query FeedMap($filter: FeedbackFilter, $first: Int) { feedbacks(filter: $filter, first: $first) { totalCount edges { node { id title status location { latitude longitude } } } } }`;
+
 export const FEEDBACK = `query Feedback($id: ID!) { node(id: $id) { ... on Feedback { id referenceCode title description status createdAt updatedAt dueAt isOverdue supportCount rating version address location { latitude longitude } category { id name } unit { name } assignedAgency { id name } author { displayName } photos { url thumbnailUrl width height } } } }`;
 
 export const FEEDBACK_VIEWER = `query FeedbackViewer($id: ID!) { node(id: $id) { ... on Feedback { id viewerHasSupported viewerIsFollowing timeline { kind status message createdAt actor { displayName role } photos { thumbnailUrl url } } } } }`;

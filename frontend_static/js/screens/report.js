@@ -156,7 +156,8 @@ export async function report() {
     event.preventDefault();
     const problems = [];
     for (const [input, label] of [[category, t('categoryLabel')], [title, t('titleLabel')], [description, t('descriptionLabel')]]) {
-      if (!input.value.trim()) problems.push({ input, message: t('required', { field: label.toLowerCase() }) });
+      const key = input.tagName === 'SELECT' ? 'requiredChoice' : 'required';
+      if (!input.value.trim()) problems.push({ input, message: t(key, { field: label.toLowerCase() }) });
     }
     if (!location) problems.push({ input: ward, message: t('requiredLocation') });
     showErrors(form, problems);

@@ -1,7 +1,7 @@
 import { currentAccount, mutate, query } from '../api.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import { frameAround, sketchMap } from '../map.js';
-import { FEEDBACK, FEEDBACK_VIEWER, FOLLOW, MY_FEEDBACKS, PUBLIC_FEED, RATE, REOPEN, REPLY, SUPPORT, TRANSITION } from '../queries.js';
+import { FEED_MAP, FEEDBACK, FEEDBACK_VIEWER, FOLLOW, MY_FEEDBACKS, PUBLIC_FEED, RATE, REOPEN, REPLY, SUPPORT, TRANSITION } from '../queries.js';
 import { announce, failure, field, h, nextId, notice, payloadProblems, screen, showErrors, staleNotice, statusChip } from '../ui.js';
 import { outboxList } from './report.js';
 
@@ -62,20 +62,25 @@ export async function feed() {
   let nodes = [];
   async function load(more = false) {
     const filter = status.value ? { status: [status.value] } : null;
-    const variables = { filter, orderBy: order.value, first: view === 'map' ? 100 : 20, after: more ? after : null };
+    // The map asks for fewer fields per report, so that more reports fit in the hub's query cost limit.
+    const [doc, variables] = view === 'map' ? [FEED_MAP, { filter, first: 50 }]
+      : [PUBLIC_FEED, { filter, orderBy: order.value, first: 20, after: more ? after : null }];
     try {
-      const { data, stale } = await query(PUBLIC_FEED, variables, { cache: more ? null : `feed:${status.value}:${order.value}:${view}` });
+      const { data, stale } = await query(doc, variables, { cache: more ? null : `feed:${status.value}:${order.value}:${view}` });
       const page = data.feedbacks;
       nodes = more ? nodes.concat(page.edges.map((e) => e.node)) : page.edges.map((e) => e.node);
-      after = page.pageInfo.endCursor;
+      after = page.pageInfo ? page.pageInfo.endCursor : null;
       const parts = [staleNotice(stale) || ''];
       if (view === 'map' && nodes.length) {
         const points = nodes.map((n) => n.location);
         const { svg } = sketchMap({ frame: frameAround(points, null), points, label: t('mapSummary', { n: nodes.length }) });
         parts.push(svg, h('p', { class: 'hint' }, t('mapSummary', { n: formatNumber(nodes.length) })));
       }
-      parts.push(h('ul', { class: 'list' }, nodes.map(card)));
-      if (page.pageInfo.hasNextPage && view === 'list') {
+      parts.push(h('ul', { class: 'list' }, nodes.map((node) => (view === 'map'
+        ? h('li', { class: 'card' }, h('a', { class: 'title', href: `/reports/${encodeURIComponent(node.id)}` }, node.title),
+          ' ', statusChip(node.status))
+        : card(node)))));
+      if (page.pageInfo && page.pageInfo.hasNextPage) {
         parts.push(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => load(true) }, t('loadMore'))));
       }
       body.replaceChildren(...parts);
