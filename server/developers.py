@@ -16,19 +16,46 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from graphql_schema.relay import DEFAULT_PAGE, MAX_PAGE
+from server.apps.service import SCOPES
+from server.apps.webhooks import EVENT_TYPES
 from server.config import Settings
 
 _CSS = Path(__file__).with_name("developers.css")
 
 _CLIENT_CREDENTIALS = """
-<p>A registered app exchanges its client id and secret for a short-lived app token
-(OAuth 2.0 client credentials). An administrator of the hub registers the app and gives you both.</p>
-<pre><code>curl -s {base}/oauth/token \\
-  -d grant_type=client_credentials \\
-  -d client_id=YOUR_CLIENT_ID -d client_secret=YOUR_CLIENT_SECRET \\
-  -d scope=read:public</code></pre>
-<p>The answer holds <code>access_token</code>; send it as <code>Authorization: Bearer …</code>.
-An app acting for a resident uses the authorization code flow with PKCE at <code>/oauth/authorize</code>.</p>
+<p>An administrator of the hub registers your app
+(<code>citizen-hub create-app --name NAME --scopes read:public,read:profile --redirect-uri URI</code>) and
+gives you a <code>client_id</code> and a <code>client_secret</code> (shown once; the hub keeps a hash).</p>
+<h4>Acting for nobody: client credentials</h4>
+<pre><code>curl -s {base}/oauth/token -u YOUR_CLIENT_ID:YOUR_CLIENT_SECRET \\
+  -d grant_type=client_credentials -d scope=read:public</code></pre>
+<p>The answer (<code>{{"access_token": "…", "token_type": "Bearer", "expires_in": 900, "scope":
+"read:public"}}</code>) is a short-lived token; send it as <code>Authorization: Bearer …</code>.</p>
+<h4>Acting for a resident: authorization code with PKCE (S256)</h4>
+<ol>
+<li>Send the resident's browser to <code>{base}/oauth/authorize?response_type=code&amp;client_id=…&amp;
+redirect_uri=…&amp;scope=read:profile&amp;state=…&amp;code_challenge=…&amp;code_challenge_method=S256</code>.
+The hub's consent screen shows your app's name and what it asks for; the resident signs in and allows or
+declines.</li>
+<li>The browser comes back to your <code>redirect_uri</code> with <code>code</code> and <code>state</code>
+(or <code>error=access_denied</code>).</li>
+<li>Exchange the code within two minutes:
+<pre><code>curl -s {base}/oauth/token -u YOUR_CLIENT_ID:YOUR_CLIENT_SECRET \\
+  -d grant_type=authorization_code -d code=CODE -d redirect_uri=URI -d code_verifier=VERIFIER</code></pre>
+You get an access token and a refresh token (<code>grant_type=refresh_token</code>; each works once).</li>
+</ol>
+<p>Residents see and revoke the apps acting for them (<code>viewer.connectedApps</code>,
+<code>revokeAppAccess</code>); a revoked app's tokens stop working within seconds.</p>
+<h4>Scopes</h4>
+<table><tbody>
+{scopes}
+</tbody></table>
+<h4>Webhooks</h4>
+<p>With an app token, <code>subscribeWebhook(input: {{url, events}})</code> sends public feedback events
+({events}) to your https URL as JSON, signed with the secret it returns:
+<code>X-Hub-Signature-256: sha256=HMAC-SHA256(secret, body)</code>. Deliveries are retried with backoff
+until a 2xx; deduplicate by <code>X-Hub-Delivery</code>. Read the delivery log with
+<code>appWebhookDeliveries</code>.</p>
 """
 
 _CREDENTIALS_COMING = """
@@ -53,7 +80,18 @@ def _page(settings: Settings, has_oauth: bool) -> str:
         ("Batching", "off: one operation per request"),
     ]
     rows = "\n".join(f"<tr><th scope=\"row\">{name}</th><td>{value}</td></tr>" for name, value in limits)
-    credentials = _CLIENT_CREDENTIALS.format(base=base) if has_oauth else _CREDENTIALS_COMING
+    credentials = (
+        _CLIENT_CREDENTIALS.format(
+            base=base,
+            scopes="\n".join(
+                f"<tr><th scope=\"row\"><code>{name}</code></th><td>{html.escape(text['en'])}</td></tr>"
+                for name, text in SCOPES.items()
+            ),
+            events=", ".join(f"<code>{e}</code>" for e in EVENT_TYPES),
+        )
+        if has_oauth
+        else _CREDENTIALS_COMING
+    )
     query = "{ viewer { account { fullName } } }"
     return f"""<!doctype html>
 <html lang="en">

@@ -409,3 +409,27 @@ def test_the_consent_screen_is_served_under_the_strict_csp(hub: HubProcess, othe
     assert "<script>" not in page.text  # no inline script
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert httpx.get(f"{hub.url}/oauth/static/consent.js").status_code == 200
+
+
+def test_a_developer_following_the_developers_page_gets_a_token_and_runs_a_query(
+    hub: HubProcess, public_app
+) -> None:
+    page = httpx.get(f"{hub.url}/developers").text
+    # The page's own client-credentials command: Basic auth, grant_type and scope as form fields.
+    command = re.search(
+        r"curl -s (\S+/oauth/token) -u \S+ \\\s+-d grant_type=(\S+) -d scope=(\S+)</code>", page
+    )
+    assert command, "the /developers page shows how to get an app token"
+    url, grant, scope = command.groups()
+    assert url == f"{hub.url}/oauth/token"
+    assert all(name in page for name in ("read:public", "read:profile", "write:feedback", "subscribeWebhook"))
+    client_id, secret = public_app
+    body = httpx.post(url, data={"grant_type": grant, "scope": scope}, auth=(client_id, secret)).json()
+    response = httpx.post(
+        f"{hub.url}/graphql",
+        json={
+            "query": '{ procedures(search: "khai sinh", first: 3) { totalCount edges { node { code } } } }'
+        },
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+    )
+    assert response.status_code == 200 and response.json()["data"]["procedures"]["totalCount"] > 0
