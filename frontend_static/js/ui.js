@@ -49,7 +49,8 @@ export function staleNotice(stale) {
 }
 
 export function failure(error, retry) {
-  const text = error && error.code === 'UNAUTHENTICATED' ? t('needSignIn') : t('unavailable');
+  const byCode = { UNAUTHENTICATED: 'needSignIn', RATE_LIMITED: 'error_RATE_LIMITED' };
+  const text = t((error && byCode[error.code]) || 'unavailable');
   return h('div', { class: 'notice', role: 'alert' }, h('p', {}, text),
     retry ? h('button', { type: 'button', class: 'secondary', onclick: retry }, t('retry')) : null);
 }

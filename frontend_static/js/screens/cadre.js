@@ -18,7 +18,7 @@ export async function queue() {
   main.append(field(t('statusFilter'), status), body);
   const load = async () => {
     try {
-      const variables = { status: status.value ? [status.value] : null, first: 50 };
+      const variables = { status: status.value ? [status.value] : null, first: 20 };
       const { data, stale } = await query(QUEUE, variables, { cache: `me:queue:${status.value}` });
       const { edges } = data.viewer.assignedFeedbacks;
       const agency = data.viewer.account.agency;

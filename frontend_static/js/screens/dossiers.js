@@ -10,7 +10,7 @@ export async function dossiers() {
     return;
   }
   try {
-    const { data, stale } = await query(DOSSIERS, { first: 50 }, { cache: 'me:dossiers' });
+    const { data, stale } = await query(DOSSIERS, { first: 20 }, { cache: 'me:dossiers' });
     const edges = data.viewer.dossiers.edges;
     main.append(staleNotice(stale) || '');
     if (!edges.length) { main.append(h('p', {}, t('noDossiers'))); return; }

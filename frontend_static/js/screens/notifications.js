@@ -29,7 +29,7 @@ export async function inbox() {
   const markAll = h('button', { type: 'button', class: 'secondary' }, t('markAllRead'));
   main.append(h('div', { class: 'actions' }, markAll), list);
   try {
-    const { data, stale } = await query(NOTIFICATIONS, { first: 50 }, { cache: 'me:notifications' });
+    const { data, stale } = await query(NOTIFICATIONS, { first: 20 }, { cache: 'me:notifications' });
     const edges = data.viewer.notifications.edges;
     list.before(staleNotice(stale) || '');
     list.replaceChildren(...(edges.length ? edges.map(({ node }) => item(node)) : [h('li', { id: 'inbox-empty' }, t('noNotifications'))]));

@@ -27,7 +27,7 @@ export async function mine() {
     const pendingList = await outboxList();
     outboxSlot.replaceChildren(pendingList || '');
     try {
-      const { data, stale } = await query(MY_FEEDBACKS, { first: 50 }, { cache: 'me:feedbacks' });
+      const { data, stale } = await query(MY_FEEDBACKS, { first: 20 }, { cache: 'me:feedbacks' });
       const edges = data.viewer ? data.viewer.feedbacks.edges : [];
       list.replaceChildren(...edges.map(({ node }) => card(node)));
       staleSlot.replaceChildren(staleNotice(stale) || '');
