@@ -2,9 +2,11 @@
 
 Only app tokens carry scopes (the hub's own sign-ins are not limited by them). Before execution, the root
 fields of the operation, and the fields of `viewer`, are checked against the scope each needs. A field
-not listed needs `read:public` when it is a query field, and is closed to apps when it is a mutation or
-subscription field. Services still check permission on every read of personal data: this gate only
-keeps an app inside what the resident consented to.
+not listed is public (`read:public`) when it is a query field, and closed to apps when it is a mutation or
+subscription field. Public fields are open to every app token: anyone may read them without a token at
+all, so withholding them from a token without `read:public` would protect nothing. Services still check
+permission on every read of personal data: this gate only keeps an app inside what the resident consented
+to.
 """
 
 from __future__ import annotations
@@ -88,14 +90,14 @@ def missing_scopes(
     for field in _fields(selection_set, fragments):
         name = field.name.value
         scope = needed_scope(root, name)
-        if scope not in scopes:
+        if scope != PUBLIC and scope not in scopes:
             problems.append(
                 f"{root}.{name} " + (f"needs the scope {scope}" if scope else "is not open to apps")
             )
         if root == "Query" and name == "viewer":
             for sub in _fields(field.selection_set, fragments):
                 scope = needed_scope("Viewer", sub.name.value)
-                if scope not in scopes:
+                if scope != PUBLIC and scope not in scopes:
                     problems.append(
                         f"Viewer.{sub.name.value} "
                         + (f"needs the scope {scope}" if scope else "is not open to apps")

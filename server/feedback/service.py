@@ -649,6 +649,8 @@ async def author_contact(session: AsyncSession, principal: Principal, feedback: 
 
     if feedback.author_account_id is None or not principal.is_cadre_of(feedback.assigned_agency_id):
         return None
+    if principal.app_id is not None:
+        return None  # a third-party app never receives a resident's contact details, whoever it acts for
     account = await session.get(Account, feedback.author_account_id)
     if account is None:
         return None
