@@ -22,8 +22,8 @@ from graphql_schema.national_identity import NationalIdentityMutation
 from graphql_schema.notify import NotifyMutation, NotifyQuery, NotifySubscription
 from graphql_schema.operations import OperationsQuery, OperationsSubscription
 from graphql_schema.relay import NODE_RESOLVERS, Node, parse_global_id
-from graphql_schema.scopes import AppScopeGate
 from graphql_schema.scalars import DateTime
+from graphql_schema.scopes import AppScopeGate
 
 
 @strawberry.type
@@ -54,10 +54,10 @@ Mutation = merge_types(
     (
         IdentityMutation,
         FeedbackMutation,
+        AppsMutation,
         NotifyMutation,
         NationalIdentityMutation,
         DataRightsMutation,
-        AppsMutation,
     ),
 )
 Subscription = merge_types("Subscription", (NotifySubscription, OperationsSubscription))

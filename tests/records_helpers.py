@@ -16,7 +16,7 @@ import httpx
 
 from tests.conftest import STRONG_PASSWORD, register, start_hub, unique_phone
 from tests.oidc_issuer import LocalIssuer
-from tests.support import GraphQLClient, HubProcess, _run_in_thread
+from tests.support import GraphQLClient, HubProcess
 
 LGSP_SECRET = "lgsp-shared-secret-for-tests"
 WEBHOOK = "/integrations/lgsp/dossier-events"
@@ -25,26 +25,6 @@ KNOWN_AGENCY = "UBND-VUNGTAU"
 
 _ids = itertools.count(random.randrange(10**8, 9 * 10**8))
 _national = itertools.count(random.randrange(10**7, 9 * 10**7))
-
-
-def query_db(url: str, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    """Rows of one SQL statement against a hub's database, read directly (to check what was stored)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    rows: list[tuple[Any, ...]] = []
-
-    async def run() -> None:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as conn:
-                result = await conn.execute(text(sql), dict(params or {}))
-                rows.extend(tuple(row) for row in result.all())
-        finally:
-            await engine.dispose()
-
-    _run_in_thread(run)
-    return rows
 
 
 def national_id() -> str:

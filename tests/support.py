@@ -157,7 +157,12 @@ class HubProcess:
 
     def run_cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [*hub_command(), *args], env=self.full_env(), capture_output=True, text=True, timeout=120, cwd=ROOT
+            [*hub_command(), *args],
+            env=self.full_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
         )
         if check and done.returncode != 0:
             raise AssertionError(f"citizen-hub {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -201,7 +206,11 @@ class HubProcess:
         self.process = None
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path and self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace")[-5000:]
+            if self.log_path and self.log_path.exists()
+            else ""
+        )
 
 
 class GraphQLClient:
@@ -225,9 +234,13 @@ class GraphQLClient:
             sent["Authorization"] = f"Bearer {token}"
         if self.language:
             sent.setdefault("Accept-Language", self.language)
-        return self.http.post("/graphql", json={"query": query, "variables": dict(variables or {})}, headers=sent)
+        return self.http.post(
+            "/graphql", json={"query": query, "variables": dict(variables or {})}, headers=sent
+        )
 
-    def __call__(self, query: str, variables: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    def __call__(
+        self, query: str, variables: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """The `data` of a successful response; fails the test on HTTP or GraphQL errors."""
         response = self.post(query, variables, **kwargs)
         assert response.status_code == 200, response.text
@@ -237,3 +250,23 @@ class GraphQLClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def query_db(url: str, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of one SQL statement against a hub's database, read directly (to check what was stored)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    rows: list[tuple[Any, ...]] = []
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(text(sql), dict(params or {}))
+                rows.extend(tuple(row) for row in result.all())
+        finally:
+            await engine.dispose()
+
+    _run_in_thread(run)
+    return rows

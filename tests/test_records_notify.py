@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.oidc_issuer import LocalIssuer
-from tests.records_helpers import dossier_code, event, ingest, national_id, query_db, verified_citizen
-from tests.support import GraphQLClient, HubProcess
+from tests.records_helpers import dossier_code, event, ingest, national_id, verified_citizen
+from tests.support import GraphQLClient, HubProcess, query_db
 
 INBOX = """{ viewer { notifications(first: 50) { totalCount edges { node {
   kind title body subject { ... on Dossier { code status } } } } } } }"""

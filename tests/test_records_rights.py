@@ -19,10 +19,9 @@ from tests.records_helpers import (
     my_dossiers,
     national_id,
     new_event_id,
-    query_db,
     staff,
 )
-from tests.support import GraphQLClient, HubProcess
+from tests.support import GraphQLClient, HubProcess, query_db
 
 EXPORT = "mutation { exportMyData { data errors { field code message } } }"
 DELETE = """mutation($input: DeleteMyAccountInput!) { deleteMyAccount(input: $input) {

@@ -18,11 +18,10 @@ from tests.records_helpers import (
     my_dossiers,
     national_id,
     post_events,
-    query_db,
     sign,
     verified_citizen,
 )
-from tests.support import GraphQLClient, HubProcess
+from tests.support import GraphQLClient, HubProcess, query_db
 
 
 @pytest.fixture(scope="module")
