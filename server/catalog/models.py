@@ -87,7 +87,12 @@ class Procedure(Base):
     search_body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_procedures_level", "level"),)
+    __table_args__ = (
+        Index("ix_procedures_level", "level"),
+        # Narrow rows for ranking search matches: SQLite reads the rank columns of thousands of candidates
+        # from this index, not from the wide rows (documents, steps): about 4x faster (catalog/search.py).
+        Index("ix_procedures_search_rank", "id", "code", "search_name", "sector_id", "agency_id", "level"),
+    )
 
 
 class FeedbackCategory(Base):

@@ -91,14 +91,20 @@ async def find_procedures(
 ) -> tuple[list[Procedure], int]:
     """One page of matching procedures and how many match in all.
 
-    One statement: the total rides along as a window count. Only a page past the end (no row to carry it)
-    costs a second statement, a plain count.
+    Two statements: the ranked ids of the page with the total riding along as a window count, then the
+    page's rows. Ranking reads only narrow index entries (ix_procedures_search_rank) for every candidate;
+    the wide rows are read for the page alone. A page past the end costs a plain count as well.
     """
-    page, count = procedure_query(session.bind.dialect.name, wanted)
+    dialect = session.bind.dialect.name
+    page, count = procedure_query(dialect, wanted)
     if limit == 0:
         return [], await session.scalar(count) or 0
-    windowed = page.add_columns(func.count().over().label("total")).offset(offset).limit(limit)
-    rows = (await session.execute(windowed)).all()
+    ranked = page.with_only_columns(Procedure.id, func.count().over().label("total"))
+    if dialect == "sqlite":
+        ranked = ranked.with_hint(Procedure, "INDEXED BY ix_procedures_search_rank", "sqlite")
+    rows = (await session.execute(ranked.offset(offset).limit(limit))).all()
     if not rows:
         return [], (await session.scalar(count) or 0) if offset > 0 else 0
-    return [row[0] for row in rows], rows[0][1]
+    ids = [row[0] for row in rows]
+    found = {p.id: p for p in await session.scalars(select(Procedure).where(Procedure.id.in_(ids)))}
+    return [found[i] for i in ids if i in found], rows[0][1]
