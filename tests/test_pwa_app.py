@@ -276,9 +276,11 @@ def test_live_notification_when_a_cadre_answers(s: Session, gql: GraphQLClient) 
     page.wait_for_function("() => document.querySelectorAll('#inbox li.card').length > 0", timeout=15_000)
     page.locator("#badge").wait_for(state="visible")
     assert int(page.locator("#badge").inner_text()) >= 1
+    seen = page.locator("#inbox li.unread").count()
     page.get_by_role("button", name="Đánh dấu đã đọc tất cả").click()
     page.locator("#badge").wait_for(state="hidden")
-    assert page.locator("#inbox li.unread").count() == 0
+    # What was there is read now (a notification arriving later may come in unread, at the top).
+    assert page.locator("#inbox li.card:not(.unread)").count() >= seen >= 1
     page.locator("#inbox li.card a").first.click()  # the notification leads to the report
     page.wait_for_function(H1_IS, arg=node_title(gql, s.report_id))
 
@@ -356,6 +358,8 @@ def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) 
 
 
 def test_resident_reopens_then_rates_the_resolved_report(s: Session, gql: GraphQLClient) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = s.go("/me")
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(s.hub.url + "/")
@@ -384,7 +388,10 @@ def test_resident_reopens_then_rates_the_resolved_report(s: Session, gql: GraphQ
     assert page.locator(".error-summary").is_visible()
     page.get_by_label("5 sao").check()
     page.get_by_role("button", name="Gửi đánh giá").click()
-    page.get_by_text("Bạn đã đánh giá 5/5.").wait_for()
+    try:
+        page.get_by_text("Bạn đã đánh giá 5/5.").wait_for()
+    except PlaywrightTimeout:
+        raise AssertionError(f"no rating shown; the screen says: {page.inner_text('main')!r}") from None
 
 
 def test_push_message_shows_a_notification_that_opens_the_report(s: Session) -> None:

@@ -133,11 +133,12 @@ async function followHubLink() {
 }
 
 async function start() {
-  await applyLanguage((await kv.get('language')) || 'vi');
+  // Without IndexedDB (some private modes) the app still runs: Vietnamese, signed out, nothing offline.
+  await applyLanguage((await kv.get('language').catch(() => null)) || 'vi');
   onSessionChange((account) => showAccount(account));
   await followHubLink();
   window.addEventListener('hashchange', () => followHubLink().then((moved) => moved && render()));
-  await restoreSession(); // quick for visitors (nothing stored); one refresh for a returning person
+  await restoreSession().catch(() => null); // quick for visitors; one refresh for a returning person
   showAccount(currentAccount());
   await render();
   if (currentToken()) {
