@@ -33,11 +33,11 @@ def codes(response: httpx.Response) -> list[str]:
 
 
 def nested_type_query(depth: int) -> str:
-    """A valid query exactly `depth` fields deep: __type { ofType { … { name } } }."""
-    inner = "name"
-    for _ in range(depth - 2):
-        inner = f"ofType {{ {inner} }}"
-    return f'{{ __type(name: "Query") {{ {inner} }} }}'
+    """A valid query exactly `depth` fields deep: agencies { unit { parent { parent { … { code } } } } }."""
+    inner = "code"
+    for _ in range(depth - 3):
+        inner = f"parent {{ {inner} }}"
+    return f"{{ agencies {{ unit {{ {inner} }} }} }}"
 
 
 # ------------------------------------------------------------------ each limit, just under and over
