@@ -129,3 +129,16 @@ def test_the_pwa_documents_run_on_a_hub_that_allows_only_them(new_hub) -> None:
         assert other["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
     finally:
         client.close()
+
+
+def test_every_pwa_list_fits_the_query_cost_limit(gql: GraphQLClient) -> None:
+    """At the largest page the PWA asks for (50, the feed's map), each document stays within 1,000 points,
+    the hub's limit per query: a field added to a list must not make a screen fail."""
+    docs = documents()
+    costs = {}
+    for name, document in docs.items():
+        if "$first" not in document:
+            continue
+        response = gql.post(document, {"first": 50}).json()
+        costs[name] = response["extensions"]["cost"]["requestedQueryCost"]
+    assert costs and max(costs.values()) <= 1000, costs
