@@ -78,7 +78,8 @@ class PwaFiles:
         self.version = digest.hexdigest()[:12]
         self.assets = {n: _asset(n, b) for n, b in files.items() if n not in TEMPLATES}
         precache = ["/"] + [
-            f"/assets/{self.version}/{n}" for n in self.assets
+            f"/assets/{self.version}/{n}"
+            for n in self.assets
             if n not in NOT_PRECACHED and not n.startswith(("screenshots/", "vendor/leaflet"))
         ]
         replacements = {

@@ -72,8 +72,9 @@ def draw_icon(size: int, *, maskable: bool):
     box = (inset, inset, big - inset, big - inset * 1.35)
     draw.rounded_rectangle(box, radius=(box[3] - box[1]) * 0.3, fill=WHITE)
     tail_x = box[0] + (box[2] - box[0]) * 0.3
-    draw.polygon([(tail_x, box[3] - 2), (tail_x + big * 0.14, box[3] - 2), (tail_x, box[3] + big * 0.12)],
-                 fill=WHITE)
+    draw.polygon(
+        [(tail_x, box[3] - 2), (tail_x + big * 0.14, box[3] - 2), (tail_x, box[3] + big * 0.12)], fill=WHITE
+    )
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     draw.polygon(_star(cx, cy, (box[3] - box[1]) * 0.36), fill=GOLD)
     return image.resize((size, size), Image.LANCZOS)
@@ -96,18 +97,24 @@ def draw_screenshot(width: int, height: int, title: str):
         card = (left, top, left + column, top + bar * 2)
         draw.rounded_rectangle(card, radius=12, fill=WHITE, outline=(220, 220, 220), width=2)
         draw.rectangle((card[0] + 16, card[1] + 20, card[0] + column * 0.6, card[1] + 36), fill=(60, 60, 60))
-        draw.rectangle((card[0] + 16, card[1] + 52, card[0] + column * 0.85, card[1] + 62),
-                       fill=(160, 160, 160))
-        draw.rounded_rectangle((card[2] - 120, card[3] - 44, card[2] - 16, card[3] - 16), radius=8,
-                               fill=THEME if i == 0 else (230, 230, 230))
+        draw.rectangle(
+            (card[0] + 16, card[1] + 52, card[0] + column * 0.85, card[1] + 62), fill=(160, 160, 160)
+        )
+        draw.rounded_rectangle(
+            (card[2] - 120, card[3] - 44, card[2] - 16, card[3] - 16),
+            radius=8,
+            fill=THEME if i == 0 else (230, 230, 230),
+        )
         top = card[3] + 16
         if top + bar * 2 > height - bar:
             break
     draw.rectangle((0, height - bar, width, height), fill=WHITE, outline=(220, 220, 220))
     for i in range(5):
         x = width * (2 * i + 1) // 10
-        draw.ellipse((x - 12, height - bar // 2 - 12, x + 12, height - bar // 2 + 12),
-                     fill=THEME if i == 0 else (150, 150, 150))
+        draw.ellipse(
+            (x - 12, height - bar // 2 - 12, x + 12, height - bar // 2 + 12),
+            fill=THEME if i == 0 else (150, 150, 150),
+        )
     del title
     return image
 

@@ -267,11 +267,16 @@ def test_live_notification_when_a_cadre_answers(s: Session, gql: GraphQLClient) 
     assert s.report_id
     page = s.go("/notifications")
     page.wait_for_selector("#inbox")
-    node = gql("query($id: ID!) { node(id: $id) { ... on Feedback { assignedAgency { code } } } }",
-               {"id": s.report_id})["node"]
+    node = gql(
+        "query($id: ID!) { node(id: $id) { ... on Feedback { assignedAgency { code } } } }",
+        {"id": s.report_id},
+    )["node"]
     token = staff(s.hub, gql, "cadre", node["assignedAgency"]["code"])
-    answer = gql("mutation($i: ReplyToFeedbackInput!) { replyToFeedback(input: $i) { errors { code } } }",
-                 {"i": {"id": s.report_id, "message": "Đã cử đội sửa chữa đến hiện trường."}}, token=token)
+    answer = gql(
+        "mutation($i: ReplyToFeedbackInput!) { replyToFeedback(input: $i) { errors { code } } }",
+        {"i": {"id": s.report_id, "message": "Đã cử đội sửa chữa đến hiện trường."}},
+        token=token,
+    )
     assert answer["replyToFeedback"]["errors"] == []
     page.wait_for_function("() => document.querySelectorAll('#inbox li.card').length > 0", timeout=15_000)
     page.locator("#badge").wait_for(state="visible")
@@ -285,8 +290,19 @@ def test_live_notification_when_a_cadre_answers(s: Session, gql: GraphQLClient) 
     page.wait_for_function(H1_IS, arg=node_title(gql, s.report_id))
 
 
-SCREENS = ["/", "/services", "/services?q=khai", "/report", "/my-reports", "/feed", "/feed?view=map",
-           "/notifications", "/dossiers", "/me", "/settings"]
+SCREENS = [
+    "/",
+    "/services",
+    "/services?q=khai",
+    "/report",
+    "/my-reports",
+    "/feed",
+    "/feed?view=map",
+    "/notifications",
+    "/dossiers",
+    "/me",
+    "/settings",
+]
 
 
 def test_axe_finds_no_wcag_violation_on_any_screen(s: Session) -> None:
@@ -326,11 +342,25 @@ def test_axe_finds_no_wcag_violation_on_any_screen(s: Session) -> None:
 
 def test_cadre_moves_a_report_along_and_replies(s: Session, gql: GraphQLClient) -> None:
     assert s.report_id
-    node = gql("query($id: ID!) { node(id: $id) { ... on Feedback { title assignedAgency { code } } } }",
-               {"id": s.report_id})["node"]
+    node = gql(
+        "query($id: ID!) { node(id: $id) { ... on Feedback { title assignedAgency { code } } } }",
+        {"id": s.report_id},
+    )["node"]
     phone = s.cadre_phone = unique_phone()
-    s.hub.run_cli("create-user", "--phone", phone, "--password", STRONG_PASSWORD, "--name", "Phạm Văn Cán",
-                  "--role", "cadre", "--agency", node["assignedAgency"]["code"], check=True)
+    s.hub.run_cli(
+        "create-user",
+        "--phone",
+        phone,
+        "--password",
+        STRONG_PASSWORD,
+        "--name",
+        "Phạm Văn Cán",
+        "--role",
+        "cadre",
+        "--agency",
+        node["assignedAgency"]["code"],
+        check=True,
+    )
     page = s.go("/signin?next=/queue")
     page.get_by_label("Số điện thoại").fill(phone)
     page.get_by_label("Mật khẩu").fill(STRONG_PASSWORD)
@@ -433,8 +463,13 @@ def test_dossiers_of_a_verified_resident(s: Session, new_hub: Any) -> None:
 
     records = new_hub({"LGSP_WEBHOOK_SECRET": LGSP_SECRET}, name="records")
     nid, code = national_id(), dossier_code()
-    ingest(records.url, [event(code, nid, "RECEIVED", "2026-11-25T08:00:00+07:00"),
-                         event(code, nid, "PROCESSING", "2026-11-26T09:30:00+07:00")])
+    ingest(
+        records.url,
+        [
+            event(code, nid, "RECEIVED", "2026-11-25T08:00:00+07:00"),
+            event(code, nid, "PROCESSING", "2026-11-26T09:30:00+07:00"),
+        ],
+    )
     client = GraphQLClient(records.url)
     try:
         phone = verified_citizen(records, client, nid)["account"]["phone"]
