@@ -57,8 +57,10 @@ async def main() -> None:
         for _ in range(2):
             without = await measure(plain, hub, 2000)
             with_guards = await measure(guarded, hub, 2000)
-            print(f"without guards {without:7.1f} µs/op   with guards {with_guards:7.1f} µs/op   "
-                  f"difference {with_guards - without:+7.1f} µs/op")
+            print(
+                f"without guards {without:7.1f} µs/op   with guards {with_guards:7.1f} µs/op   "
+                f"difference {with_guards - without:+7.1f} µs/op"
+            )
         await hub.close()
 
 

@@ -14,6 +14,7 @@ from graphql_schema.relay import (
     decode_id,
     decode_offset_cursor,
     encode_offset_cursor,
+    offset_page_info,
     page_size,
     to_global_id,
 )
@@ -244,12 +245,7 @@ class AppsQuery:
         ]
         return WebhookDeliveryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=start + len(rows) < total,
-                has_previous_page=start > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=offset_page_info(start, edges, total),
             total_count=total,
         )
 

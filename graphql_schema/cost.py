@@ -45,8 +45,13 @@ _META_FIELDS = {
 
 
 class _Coster:
-    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
-                 variables: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+    ) -> None:
         self.schema, self.fragments, self.variables, self.defaults = schema, fragments, variables, defaults
 
     def page(self, node: FieldNode) -> int:
@@ -91,13 +96,24 @@ class _Coster:
         return own + multiplier * children
 
 
-def query_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
-               variables: Mapping[str, Any] | None, mutation_cost: int) -> int:
+def query_cost(
+    schema: GraphQLSchema,
+    document: Any,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    mutation_cost: int,
+) -> int:
     """The cost of the operation of `document` that would run; at least 1."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next((o for o in operations if operation_name is None or
-                      (o.name is not None and o.name.value == operation_name)), None)
+    operation = next(
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ),
+        None,
+    )
     if operation is None:
         return 1
     defaults = {
@@ -109,7 +125,8 @@ def query_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
     root = schema.get_root_type(operation.operation)
     if operation.operation is NodeOperation.MUTATION:
         total = sum(
-            coster.field(root, s, frozenset(), own=mutation_cost) if isinstance(s, FieldNode)
+            coster.field(root, s, frozenset(), own=mutation_cost)
+            if isinstance(s, FieldNode)
             else coster.selection(root, SelectionSetNode(selections=(s,)), frozenset())
             for s in operation.selection_set.selections
         )
@@ -137,18 +154,29 @@ class CostAndRateLimit(SchemaExtension):
         if cost > ceiling:
             self.state = await guard.buckets.take(bucket_key(ctx.context.principal), 1)
             self.charged = 1 if self.state.allowed else 0
-            ctx.result = _refusal(limit_error(
-                f"The query costs {cost} points; at most {ceiling} are allowed. Ask for fewer items "
-                "(a smaller `first`) or fewer fields.", "QUERY_TOO_COMPLEX", cost=cost, maxCost=ceiling))
+            ctx.result = _refusal(
+                limit_error(
+                    f"The query costs {cost} points; at most {ceiling} are allowed. Ask for fewer items "
+                    "(a smaller `first`) or fewer fields.",
+                    "QUERY_TOO_COMPLEX",
+                    cost=cost,
+                    maxCost=ceiling,
+                )
+            )
         else:
             self.state = await guard.buckets.take(bucket_key(ctx.context.principal), cost)
             if self.state.allowed:
                 self.charged = cost
             else:
                 retry = self.state.seconds_until(cost)
-                ctx.result = _refusal(limit_error(
-                    f"Rate limit reached: this query costs {cost} points and {int(self.state.available)} are "
-                    f"left; try again in {retry} s.", "THROTTLED", retryAfter=retry))
+                ctx.result = _refusal(
+                    limit_error(
+                        f"Rate limit reached: this query costs {cost} points and "
+                        f"{int(self.state.available)} are left; try again in {retry} s.",
+                        "THROTTLED",
+                        retryAfter=retry,
+                    )
+                )
                 response = getattr(ctx.context, "response", None)
                 if response is not None:
                     response.status_code = 429

@@ -23,6 +23,7 @@ from graphql_schema.relay import (
     decode_offset_cursor,
     encode_offset_cursor,
     node_resolver,
+    offset_page_info,
     page_size,
     to_global_id,
 )
@@ -329,12 +330,7 @@ async def feedback_page(
     ]
     return FeedbackConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + len(rows) < total,
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=offset_page_info(start, edges, total),
         total_count=total,
     )
 

@@ -137,7 +137,9 @@ class Viewer:
 
         return await viewer_preferences(info.context, self.account_model)
 
-    @strawberry.field(description="Third-party apps this person allowed to act for them (see revokeAppAccess).")
+    @strawberry.field(
+        description="Third-party apps this person allowed to act for them (see revokeAppAccess)."
+    )
     async def connected_apps(
         self, info: Info
     ) -> list[Annotated[ConnectedApp, strawberry.lazy("graphql_schema.apps")]]:

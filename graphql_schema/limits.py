@@ -66,8 +66,9 @@ def limit_error(message: str, code: str, **extensions: Any) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extensions})
 
 
-def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
-           seen: frozenset[str]) -> int:
+def _depth(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]
+) -> int:
     """Depth of a selection set: fields nest, fragments do not add a level. Counts introspection too,
     except `ofType`: the chain of a type's wrappers (list, non-null) is bounded by the schema, and the
     standard introspection query (GraphiQL's, every client generator's) walks it 7 levels deep."""
@@ -104,20 +105,35 @@ def check_document(document: DocumentNode, limits: Limits) -> list[GraphQLError]
     errors: list[GraphQLError] = []
     depth = max((_depth(op.selection_set, fragments, frozenset()) for op in operations), default=0)
     if depth > limits.max_depth:
-        errors.append(limit_error(
-            f"The query is {depth} levels deep; at most {limits.max_depth} are allowed.",
-            "MAX_DEPTH_EXCEEDED", depth=depth, maxDepth=limits.max_depth))
+        errors.append(
+            limit_error(
+                f"The query is {depth} levels deep; at most {limits.max_depth} are allowed.",
+                "MAX_DEPTH_EXCEEDED",
+                depth=depth,
+                maxDepth=limits.max_depth,
+            )
+        )
     aliases = sum(count_fields_with_alias(op, fragments) for op in operations)
     if aliases > limits.max_aliases:
-        errors.append(limit_error(
-            f"The query uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
-            "MAX_ALIASES_EXCEEDED", aliases=aliases, maxAliases=limits.max_aliases))
+        errors.append(
+            limit_error(
+                f"The query uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
+                "MAX_ALIASES_EXCEEDED",
+                aliases=aliases,
+                maxAliases=limits.max_aliases,
+            )
+        )
     counter = _DirectiveCounter()
     visit(document, counter)
     if counter.count > limits.max_directives:
-        errors.append(limit_error(
-            f"The query uses {counter.count} directives; at most {limits.max_directives} are allowed.",
-            "MAX_DIRECTIVES_EXCEEDED", directives=counter.count, maxDirectives=limits.max_directives))
+        errors.append(
+            limit_error(
+                f"The query uses {counter.count} directives; at most {limits.max_directives} are allowed.",
+                "MAX_DIRECTIVES_EXCEEDED",
+                directives=counter.count,
+                maxDirectives=limits.max_directives,
+            )
+        )
     return errors
 
 
@@ -173,7 +189,9 @@ class DocumentLimits(SchemaExtension):
                     if "tokens" in error.message and "Parsing aborted" in error.message:
                         raise limit_error(
                             f"The query has more than {guard.limits.max_tokens} tokens.",
-                            "MAX_TOKENS_EXCEEDED", maxTokens=guard.limits.max_tokens) from None
+                            "MAX_TOKENS_EXCEEDED",
+                            maxTokens=guard.limits.max_tokens,
+                        ) from None
                     yield  # strawberry parses again and reports the syntax error as usual
                     return
                 self._entry, self._fresh = CachedDocument(document), True
@@ -215,6 +233,7 @@ class ExecutionTimeout(SchemaExtension):
                 yield
         except TimeoutError:
             raise limit_error(
-                f"The operation took longer than {seconds:g} s and was stopped.", "TIMEOUT",
+                f"The operation took longer than {seconds:g} s and was stopped.",
+                "TIMEOUT",
                 timeoutSeconds=seconds,
             ) from None

@@ -38,8 +38,10 @@ def _error(message: str, code: str) -> GraphQLError:
 
 
 def _not_in_list() -> GraphQLError:
-    return _error("Only the hub's persisted queries run here, and this one is not in the list.",
-                  "PERSISTED_QUERY_NOT_IN_LIST")
+    return _error(
+        "Only the hub's persisted queries run here, and this one is not in the list.",
+        "PERSISTED_QUERY_NOT_IN_LIST",
+    )
 
 
 def load_allowlist(path: Path) -> dict[str, str]:
@@ -155,10 +157,16 @@ class PersistedQueries(SchemaExtension):
         if store.mode == "off":
             raise _error("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED")
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-        if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str) \
-                or not _SHA256.match(digest):
-            raise _error("extensions.persistedQuery must be {version: 1, sha256Hash: <64 hex digits>}.",
-                         "PERSISTED_QUERY_INVALID")
+        if (
+            not isinstance(persisted, dict)
+            or persisted.get("version") != 1
+            or not isinstance(digest, str)
+            or not _SHA256.match(digest)
+        ):
+            raise _error(
+                "extensions.persistedQuery must be {version: 1, sha256Hash: <64 hex digits>}.",
+                "PERSISTED_QUERY_INVALID",
+            )
         if ctx.query is None:
             query = await store.get(digest)
             if query is None:
@@ -168,8 +176,9 @@ class PersistedQueries(SchemaExtension):
             ctx.query = query
             return
         if sha256_hex(ctx.query) != digest:
-            raise _error("The sha256Hash does not match the query sent with it.",
-                         "PERSISTED_QUERY_HASH_MISMATCH")
+            raise _error(
+                "The sha256Hash does not match the query sent with it.", "PERSISTED_QUERY_HASH_MISMATCH"
+            )
         if store.mode == "allowlist":
             if await store.get(digest) is None:
                 raise _not_in_list()

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from graphql_schema.context import Context
 from graphql_schema.identity import PublicProfile
-from graphql_schema.relay import PageInfo, decode_offset_cursor, encode_offset_cursor, page_size
+from graphql_schema.relay import (
+    PageInfo,
+    decode_offset_cursor,
+    encode_offset_cursor,
+    offset_page_info,
+    page_size,
+)
 from server.errors import NotAuthenticated
 from server.i18n import translate
 from server.identity.models import Account
@@ -75,11 +81,6 @@ async def viewer_data_access_log(
         edges.append(DataAccessEventEdge(node=node, cursor=encode_offset_cursor(start + i)))
     return DataAccessEventConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + len(rows) < total,
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=offset_page_info(start, edges, total),
         total_count=total,
     )

@@ -98,3 +98,13 @@ def decode_offset_cursor(cursor: str | None) -> int:
         return int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("Argument 'after' is not a cursor this list gave out.") from None
+
+
+def offset_page_info(start: int, edges: list[Any], total: int) -> PageInfo:
+    """PageInfo of an offset page: `edges` (each with a `cursor`) begin at position `start` of `total`."""
+    return PageInfo(
+        has_next_page=start + len(edges) < total,
+        has_previous_page=start > 0,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )

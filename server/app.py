@@ -128,8 +128,12 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     # JSON answers compressed for phones on slow networks; the PWA's files come pre-compressed and pass
     # through; streamed multipart answers are left alone so that they are not held back.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
-                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"))
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "multipart/mixed"),
+    )
     app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     if settings.sql_statement_count_header:
         app.add_middleware(SqlStatementCounter)

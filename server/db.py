@@ -91,6 +91,7 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 # ---------------------------------------------------------------- objects migrations make by hand
 
+
 # Full-text objects that models cannot declare (SQLite FTS5 tables and their shadow tables, PostgreSQL GIN
 # expression indexes). By convention their names contain "_fts" (e.g. `procedures_fts`, `ix_fts_procedures`);
 # alembic's autogenerate and the model/migration comparison skip them through this predicate.

@@ -74,17 +74,20 @@ def _page(settings: Settings, has_oauth: bool) -> str:
         ("Page size (<code>first</code>)", f"at most {MAX_PAGE}, {DEFAULT_PAGE} when left out"),
         ("Query cost", f"at most {settings.graphql_max_cost:,} points"),
         ("Mutation field", f"{settings.graphql_mutation_cost} points"),
-        ("Rate limit bucket", f"{settings.rate_limit_bucket_size:,} points, refilled at "
-                              f"{settings.rate_limit_restore_rate:g} points a second"),
+        (
+            "Rate limit bucket",
+            f"{settings.rate_limit_bucket_size:,} points, refilled at "
+            f"{settings.rate_limit_restore_rate:g} points a second",
+        ),
         ("Execution time", f"{settings.graphql_timeout_seconds:g} s"),
         ("Batching", "off: one operation per request"),
     ]
-    rows = "\n".join(f"<tr><th scope=\"row\">{name}</th><td>{value}</td></tr>" for name, value in limits)
+    rows = "\n".join(f'<tr><th scope="row">{name}</th><td>{value}</td></tr>' for name, value in limits)
     credentials = (
         _CLIENT_CREDENTIALS.format(
             base=base,
             scopes="\n".join(
-                f"<tr><th scope=\"row\"><code>{name}</code></th><td>{html.escape(text['en'])}</td></tr>"
+                f'<tr><th scope="row"><code>{name}</code></th><td>{html.escape(text["en"])}</td></tr>'
                 for name, text in SCOPES.items()
             ),
             events=", ".join(f"<code>{e}</code>" for e in EVENT_TYPES),

@@ -73,7 +73,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Số định danh này đã được xác thực cho một tài khoản khác.",
         "en": "This national ID is already verified for another account.",
     },
-    "app.scopes": {"vi": "Phạm vi quyền không hợp lệ. Dùng: {known}.", "en": "Unknown or no scopes. Use: {known}."},
+    "app.scopes": {
+        "vi": "Phạm vi quyền không hợp lệ. Dùng: {known}.",
+        "en": "Unknown or no scopes. Use: {known}.",
+    },
     "app.redirect_uri": {
         "vi": "Địa chỉ chuyển hướng phải là https (http chỉ cho máy cục bộ): {uri}",
         "en": "A redirect URI must be https (http only for loopback hosts): {uri}",
@@ -82,7 +85,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Ứng dụng này không có quyền truy cập tài khoản của bạn.",
         "en": "This app has no access to your account.",
     },
-    "webhook.events": {"vi": "Loại sự kiện không hợp lệ. Dùng: {known}.", "en": "Unknown event type. Use: {known}."},
+    "webhook.events": {
+        "vi": "Loại sự kiện không hợp lệ. Dùng: {known}.",
+        "en": "Unknown event type. Use: {known}.",
+    },
     "webhook.url": {
         "vi": "Địa chỉ webhook phải là https (http chỉ cho máy cục bộ).",
         "en": "A webhook URL must be https (http only for loopback hosts).",
@@ -145,7 +151,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Phản ánh gốc không hợp lệ.",
         "en": "Not a valid original feedback.",
     },
-    "feedback.rating_range": {"vi": "Đánh giá phải từ 1 đến 5.", "en": "The rating must lie between 1 and 5."},
+    "feedback.rating_range": {
+        "vi": "Đánh giá phải từ 1 đến 5.",
+        "en": "The rating must lie between 1 and 5.",
+    },
     "feedback.already_rated": {"vi": "Phản ánh đã được đánh giá.", "en": "The feedback was already rated."},
     "feedback.author_only": {
         "vi": "Chỉ người gửi phản ánh mới thực hiện được.",

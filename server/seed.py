@@ -26,7 +26,9 @@ async def is_empty(session: AsyncSession) -> bool:
 
 
 async def load_agencies(session: AsyncSession, records: list[dict[str, Any]]) -> int:
-    units = {code: pk for pk, code in await session.execute(select(AdministrativeUnit.id, AdministrativeUnit.code))}
+    units = {
+        code: pk for pk, code in await session.execute(select(AdministrativeUnit.id, AdministrativeUnit.code))
+    }
     existing = {a.code: a for a in await session.scalars(select(Agency))}
     for record in records:
         agency = existing.get(record["code"]) or Agency(code=record["code"])

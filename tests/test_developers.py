@@ -39,7 +39,7 @@ def test_the_sdl_download_is_the_live_schema(hub: HubProcess) -> None:
 
 def test_the_curl_example_runs_as_printed(hub: HubProcess) -> None:
     page = html.unescape(httpx.get(f"{hub.url}/developers").text)
-    example = page.split('<h3>curl</h3>', 1)[1]
+    example = page.split("<h3>curl</h3>", 1)[1]
     query = re.search(r"-d '(\{.*?\})'", example).group(1)  # type: ignore[union-attr]
     answer = httpx.post(f"{hub.url}/graphql", content=query, headers={"Content-Type": "application/json"})
     assert answer.status_code == 200

@@ -122,9 +122,7 @@ async def _undo_files(session: AsyncSession, store: media.MediaStore) -> None:
     if not store.created:
         return
     names = [p.relative_to(store.root).as_posix() for p in store.created]
-    kept = set(
-        await session.scalars(select(FeedbackPhoto.path).where(FeedbackPhoto.path.in_(names)))
-    ) | set(
+    kept = set(await session.scalars(select(FeedbackPhoto.path).where(FeedbackPhoto.path.in_(names)))) | set(
         await session.scalars(
             select(FeedbackPhoto.thumbnail_path).where(FeedbackPhoto.thumbnail_path.in_(names))
         )

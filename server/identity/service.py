@@ -200,7 +200,7 @@ async def login(session: AsyncSession, deps: IdentityDeps, raw_phone: str, passw
 
 
 async def refresh(session: AsyncSession, deps: IdentityDeps, token: str) -> AuthResult:
-    """Rotate a refresh token. A token presented twice revokes its whole family: thief and owner sign in again."""
+    """Rotate a refresh token. One presented twice revokes its whole family: thief and owner sign in again."""
     now = utcnow()
     field = ("input", "refreshToken")
     if not token:
