@@ -27,6 +27,7 @@ from server.identity.models import Account, RefreshToken
 from server.identity.principal import Principal
 from server.identity.service import IdentityDeps
 from server.identity.tokens import hash_refresh_token, new_refresh_token
+from server.urls import https_or_loopback
 
 # What each scope lets an app do. An app gets at most what it was registered with, and a resident's
 # consent may narrow that further.
@@ -125,13 +126,8 @@ async def create_app(session: AsyncSession, name: str, scopes: list[str], redire
 
 
 def _valid_redirect_uri(uri: str) -> bool:
-    parts = urlsplit(uri)
-    if parts.fragment or not parts.netloc:
-        return False
-    # https everywhere; http only for apps running on the developer's own machine (RFC 8252 §7.3).
-    return parts.scheme == "https" or (
-        parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    )
+    # No fragment (RFC 6749 §3.1.2); https, or http for apps on the developer's own machine.
+    return not urlsplit(uri).fragment and https_or_loopback(uri)
 
 
 # ---------------------------------------------------------------- token endpoint

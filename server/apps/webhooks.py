@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.apps.models import App, AppWebhook, AppWebhookDelivery, WebhookRelayedEvent, WebhookRelayFloor
 from server.db import utcnow
 from server.errors import ErrorCode, Forbidden, UserInputError
+from server.urls import https_or_loopback
 
 log = logging.getLogger("citizen_hub.webhooks")
 
@@ -72,12 +73,7 @@ def _app_only(principal: Any) -> int:
 
 
 def _valid_url(url: str, allow_loopback_http: bool) -> bool:
-    parts = httpx.URL(url) if url else None
-    if parts is None or not parts.host:
-        return False
-    if parts.scheme == "https":
-        return True
-    return allow_loopback_http and parts.scheme == "http" and parts.host in {"127.0.0.1", "localhost", "::1"}
+    return https_or_loopback(url) and (allow_loopback_http or url.startswith("https://"))
 
 
 async def subscribe(

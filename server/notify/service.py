@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +25,7 @@ from server.notify.models import (
 )
 from server.notify.outbox import Audience, NotificationKind, emit
 from server.text import nfc
+from server.urls import https_or_loopback
 
 SEVERITIES = ("INFO", "WARNING", "EMERGENCY")
 TITLE = (3, 200)
@@ -252,22 +251,7 @@ def _b64url_bytes(value: str) -> bytes | None:
 
 def _endpoint_allowed(endpoint: str) -> bool:
     """https only; plain http only to a loopback host (a local push receiver in development and tests)."""
-    try:
-        parts = urlsplit(endpoint)
-    except ValueError:
-        return False
-    if not parts.hostname or len(endpoint) > 1000:
-        return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http":
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
+    return https_or_loopback(endpoint, max_length=1000)
 
 
 async def register_push_subscription(
