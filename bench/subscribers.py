@@ -131,11 +131,15 @@ async def open_subscribers(url: str, token: str, n: int) -> list[websockets.Clie
     return conns
 
 
-async def receive_all(conns: list[websockets.ClientConnection], t0_box: list[float]) -> list[float]:
+async def receive_all(
+    conns: list[websockets.ClientConnection], t0_box: list[float], sample: list[str | bytes] | None = None
+) -> list[float]:
     async def one(conn: websockets.ClientConnection) -> float:
         message = await asyncio.wait_for(conn.recv(), 120)
         received = time.perf_counter()
         assert json.loads(message)["type"] == "next", message
+        if sample is not None and not sample:
+            sample.append(message)
         return received - t0_box[0]
 
     return await asyncio.gather(*(one(c) for c in conns))
@@ -143,7 +147,7 @@ async def receive_all(conns: list[websockets.ClientConnection], t0_box: list[flo
 
 async def hub_rounds(
     sub_hub: HubProcess, mut_hub: HubProcess, n: int, rounds: int
-) -> tuple[list[float], list[float], float, float, int]:
+) -> tuple[list[float], list[float], float, float, str | bytes]:
     cadre, resident, feedback = await setup_story(mut_hub)
     idle = rss_mb(sub_hub.process.pid)  # type: ignore[union-attr]
     conns = await open_subscribers(sub_hub.url.replace("http", "ws") + "/graphql", resident, n)
@@ -151,11 +155,11 @@ async def hub_rounds(
     print(f"# subscribed; subscriber process pid {sub_hub.process.pid}", file=sys.stderr, flush=True)  # type: ignore[union-attr]
     all_latencies: list[float] = []
     lasts: list[float] = []
-    size = 0
+    sample: list[str | bytes] = []  # a message as the hub sent it, for the bare broadcast to match
     async with httpx.AsyncClient(base_url=mut_hub.url, timeout=60) as client:
         for i in range(rounds):
             t0 = [0.0]
-            waiting = asyncio.create_task(receive_all(conns, t0))
+            waiting = asyncio.create_task(receive_all(conns, t0, sample))
             await asyncio.sleep(0.2)
             t0[0] = time.perf_counter()
             await gql(
@@ -167,32 +171,13 @@ async def hub_rounds(
             latencies = await waiting
             all_latencies += latencies
             lasts.append(max(latencies))
-    # The payload one subscriber got, for the bare broadcast to send the same bytes.
-    size = len(
-        json.dumps(
-            {
-                "type": "next",
-                "id": "1",
-                "payload": {
-                    "data": {
-                        "notificationReceived": {
-                            "id": "Tm90aWZpY2F0aW9uOjEwMA==",
-                            "kind": "FEEDBACK_UPDATE",
-                            "title": "Cơ quan đã trả lời phản ánh PA-2026-000100",
-                            "body": "Đèn đường hỏng",
-                        }
-                    }
-                },
-            }
-        )
-    )
     await asyncio.gather(*(c.close() for c in conns))
-    return all_latencies, lasts, idle, loaded, size
+    return all_latencies, lasts, idle, loaded, sample[0]
 
 
-async def bare_rounds(n: int, rounds: int, size: int) -> tuple[list[float], list[float]]:
+async def bare_rounds(n: int, rounds: int, hub_message: str | bytes) -> tuple[list[float], list[float]]:
     clients: set[Any] = set()
-    payload = json.dumps({"type": "next", "id": "1", "payload": {"data": {"x": "y" * max(0, size - 60)}}})
+    payload = hub_message  # the very bytes (and frame type: binary, as the hub sends) a hub subscriber got
 
     async def handler(ws: Any) -> None:
         clients.add(ws)
@@ -282,13 +267,17 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             sub_hub, mut_hub, hubs = start_hubs(Path(tmp), args.redis)
             try:
-                hub_lat, hub_last, idle, loaded, size = await hub_rounds(sub_hub, mut_hub, n, args.rounds)
+                hub_lat, hub_last, idle, loaded, sample = await hub_rounds(sub_hub, mut_hub, n, args.rounds)
             finally:
                 for hub in hubs:
                     hub.stop()
                 hubs[0].database.drop()
-        bare_lat, bare_last = await bare_rounds(n, args.rounds, size)
+        bare_lat, bare_last = await bare_rounds(n, args.rounds, sample)
         ratio = statistics.median(hub_last) / statistics.median(bare_last)
+        kind = "binary" if isinstance(sample, bytes) else "text"
+        print(
+            f"# N={n}: each subscriber got a {kind} message of {len(sample)} bytes; so does each bare client"
+        )
         print(
             f"{n:<6} | {summary(hub_lat, hub_last)} | {summary(bare_lat, bare_last)} | {ratio:10.2f} |"
             f" {idle:.0f} -> {loaded:.0f}",

@@ -1,4 +1,5 @@
-"""What /graphql accepts over HTTP, before any GraphQL work, and how transport refusals look.
+"""What /graphql accepts over HTTP, before any GraphQL work, and how transport refusals look; and, for
+graphql-transport-ws, the handler that lets a subscription resolver send its own results (at the end).
 
 CSRF: a browser sends a cross-site POST without asking first (no CORS preflight) only when its
 content type is text/plain, application/x-www-form-urlencoded or multipart/form-data. The first two
@@ -11,10 +12,22 @@ application/json always triggers a preflight. GET runs queries only (strawberry 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
 import orjson
 from cross_web import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
+from strawberry.schema import BaseSchema
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 
 PREFLIGHT_HEADERS = (b"graphql-require-preflight", b"apollo-require-preflight")
 
@@ -42,3 +55,94 @@ def transport_error_response(error: HTTPException) -> Response:
     code = _CODES.get(error.status_code, "BAD_REQUEST")
     body = {"data": None, "errors": [{"message": error.reason, "extensions": {"code": code}}]}
     return Response(orjson.dumps(body), status_code=error.status_code, media_type="application/json")
+
+
+# ---------------------------------------------------------------- graphql-transport-ws: resolver-sent results
+#
+# strawberry runs every message of a subscription through graphql-core (the selection set executed
+# again), its result hooks and the extensions' results, once per subscriber per message: for a
+# notification fanned out to thousands of connections that was most of the cost. A subscription
+# resolver that can produce its result data itself (plain fields, no nested resolvers) may send the
+# `next` message directly through `running_operation()`; the message is the one strawberry would
+# send: same id, data, and the same `extensions` (asked of the operation's own extension runner).
+
+
+@dataclass
+class RunningOperation:
+    """The graphql-transport-ws operation whose task is running, and its extensions' results."""
+
+    operation: Operation[Any, Any]
+    extension_results: Callable[[], Awaitable[dict[str, Any]]] | None = None
+
+    async def send_data(self, data: dict[str, Any]) -> None:
+        payload: dict[str, Any] = {"data": data}
+        if self.extension_results is not None and (extensions := await self.extension_results()):
+            payload["extensions"] = extensions
+        # Through the operation: nothing is sent once it completed (client `complete`, error).
+        await self.operation.send_operation_message(
+            {"id": self.operation.id, "type": "next", "payload": payload}  # type: ignore[typeddict-item]
+        )
+
+
+# Set in the operation's task (HubTransportWSHandler.run_operation); its resolvers run in that task.
+_running: ContextVar[RunningOperation | None] = ContextVar("graphql_ws_operation", default=None)
+
+
+def running_operation() -> RunningOperation | None:
+    """The graphql-transport-ws operation the calling resolver belongs to; None over HTTP."""
+    return _running.get()
+
+
+class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    def __init__(self, *, schema: BaseSchema, **options: Any) -> None:
+        super().__init__(schema=_ExtensionsVisibleSchema(schema), **options)  # type: ignore[arg-type]
+
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        _running.set(RunningOperation(operation))
+        await super().run_operation(operation)
+
+
+class _ExtensionsVisibleSchema:
+    """The schema, whose `stream` (strawberry's, step by step) also hands the running operation a way
+    to ask the extension runner for a result's `extensions`, as strawberry does for each result."""
+
+    def __init__(self, schema: BaseSchema) -> None:
+        self._schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._schema, name)
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Any = None,
+    ) -> Any:
+        schema: Any = self._schema
+        execution_context = schema._create_execution_context(
+            query=query,
+            allowed_operation_types=allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
+        extensions = schema.get_extensions()
+        for extension in extensions:
+            extension.execution_context = execution_context
+        runner = schema.create_extensions_runner(execution_context, extensions)
+        running = _running.get()
+        if running is not None:
+            running.extension_results = partial(runner.get_extensions_results, execution_context)
+        return schema._stream(
+            execution_context,
+            extensions_runner=runner,
+            middleware_manager=schema._get_middleware_manager(extensions),
+            execution_context_class=schema.execution_context_class,
+            operation_extensions=operation_extensions,
+        )

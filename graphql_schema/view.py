@@ -21,7 +21,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_schema.context import Context
-from graphql_schema.transport import refuse_unsafe_request, transport_error_response
+from graphql_schema.transport import HubTransportWSHandler, refuse_unsafe_request, transport_error_response
 from server.hub import Hub
 from server.i18n import parse_accept_language
 from server.identity.principal import ANONYMOUS
@@ -45,6 +45,9 @@ def _ide_csp(html: str) -> str:
 
 
 class HubGraphQL(GraphQL[Context, None]):
+    # Lets a subscription resolver send a result it produced itself (graphql_schema/transport.py).
+    graphql_transport_ws_handler_class = HubTransportWSHandler
+
     def __init__(self, schema: strawberry.Schema, hub_getter: Any, **options: Any) -> None:
         super().__init__(schema, **options)
         self._hub_getter = hub_getter

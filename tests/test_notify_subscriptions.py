@@ -157,3 +157,50 @@ async def test_a_token_that_expires_ends_the_subscription(new_hub):
         assert code == 4401
     finally:
         gql.close()
+
+
+PLAIN = """subscription {
+  live: notificationReceived { __typename id kind title heading: title body createdAt readAt }
+}"""
+NESTED = """subscription {
+  live: notificationReceived { __typename id kind title heading: title body createdAt readAt subject { id } }
+}"""
+
+
+async def test_plain_fields_arrive_exactly_as_a_fully_executed_selection(hub, gql, people):
+    """A selection of plain fields is sent without re-executing it per subscriber; what the client
+    gets must not show it: same data, same extensions, as the selection graphql-core executes."""
+    fb = submit(gql, people["author"], categories(gql)["ROADS"]["id"])
+    client = await WsClient.connect(hub.url, people["author"])
+    try:
+        await client.acked()
+        plain, nested = await client.subscribe(PLAIN), await client.subscribe(NESTED)
+        await asyncio.sleep(0.3)
+        for message in ("Đã nhận.", "Đã cử người kiểm tra."):
+            await asyncio.to_thread(run, gql, REPLY, people["cadre"], id=fb["id"], message=message)
+            got = {m["id"]: m for m in [await client.next_message(), await client.next_message()]}
+            assert got.keys() == {plain, nested} and {m["type"] for m in got.values()} == {"next"}
+            executed = dict(got[nested]["payload"]["data"]["live"])
+            assert executed.pop("subject") == {"id": fb["id"]}
+            sent = got[plain]["payload"]["data"]["live"]
+            assert list(sent) == list(executed) and sent == executed
+            assert sent["__typename"] == "Notification" and sent["heading"] == sent["title"]
+            assert sent["readAt"] is None and sent["createdAt"].endswith("+07:00")
+            assert got[plain]["payload"].keys() == got[nested]["payload"].keys()
+            # Each operation was charged its one rate-limit point at its first result: only what was
+            # left in the bucket then may differ.
+            costs = [got[op]["payload"]["extensions"]["cost"] for op in (plain, nested)]
+            for cost in costs:
+                assert cost["actualQueryCost"] == 1
+                cost["throttleStatus"].pop("currentlyAvailable")
+            assert costs[0] == costs[1]
+        # The client ends one operation: nothing more arrives for it, the other still streams.
+        await client.conn.send(json.dumps({"id": plain, "type": "complete"}))
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(run, gql, REPLY, people["cadre"], id=fb["id"], message="Xong.")
+        last = await client.next_message()
+        assert last["id"] == nested and last["type"] == "next"
+        with pytest.raises(TimeoutError):
+            await client.next_message(wait=1.0)
+    finally:
+        await client.close()
