@@ -34,8 +34,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.records_helpers import query_db
-from tests.support import HubProcess, new_database
+from tests.support import HubProcess, new_database, query_db
 
 SECRET = "bench-secret"
 STATUSES = ["RECEIVED", "PROCESSING", "SUPPLEMENT_REQUESTED", "RESULT_READY", "COMPLETED"]

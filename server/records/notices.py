@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.identity.models import Account
-from server.notify.outbox import Audience, OutboxItem, emit_many
+from server.notify.outbox import Audience, OutboxItem, emit_bulk
 
 URGENT_STATUSES = frozenset({"SUPPLEMENT_REQUESTED", "RESULT_READY"})
 _VIETNAM = timezone(timedelta(hours=7))
@@ -79,4 +79,4 @@ def new_due_time(owner: int, dossier_id: int, code: str, due_at: datetime) -> Ou
 
 async def tell(session: AsyncSession, items: list[OutboxItem]) -> None:
     """Add the items to the outbox in the caller's transaction: one statement, however many."""
-    await emit_many(session, items)
+    await emit_bulk(session, items)

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,14 +16,12 @@ from server.errors import Forbidden, NotAuthenticated
 from server.identity.models import Account
 from server.identity.principal import Principal
 from server.privacy.service import record_access
-from server.records import notices
+from server.records import bulk, notices
 from server.records.ingest import IncomingEvent
 from server.records.models import TERMINAL_STATUSES, Dossier, DossierEvent
 
 # A new dossier row starts "older than any event", so its first event is applied like any other.
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-# Codes an IN (...) list carries at most (SQLite allows 32766 bound parameters a statement).
-_CHUNK = 500
 _RETRIES = 3
 
 
@@ -48,16 +45,6 @@ class IngestResult:
     applied: list[AppliedChange] = field(default_factory=list)
 
 
-def _upsert(session: AsyncSession, table: Any) -> Any:
-    """INSERT that can say ON CONFLICT DO NOTHING on either database."""
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    return insert(table)  # pragma: no cover - only the two supported databases
-
-
 def _is_deadlock(error: DBAPIError) -> bool:
     text = str(error.orig).lower()
     return "deadlock" in text or "40p01" in text or "could not serialize" in text
@@ -66,9 +53,10 @@ def _is_deadlock(error: DBAPIError) -> bool:
 async def ingest_batch(session: AsyncSession, events: Sequence[IncomingEvent]) -> IngestResult:
     """Store a validated batch in one transaction and commit it. Safe to run concurrently with itself.
 
-    Two batches touching the same dossiers serialise on the dossier rows (INSERT … ON CONFLICT DO NOTHING,
-    then SELECT … FOR UPDATE in code order, so no deadlock between them); event ids are unique in the
-    database, so a replayed or concurrently posted event is stored once and applied once.
+    Two batches touching the same dossiers serialise on the dossier rows (one INSERT … ON CONFLICT DO UPDATE
+    … RETURNING, in code order, locks them, so no deadlock between them); event ids are unique in the
+    database, so a replayed or concurrently posted event is stored once and applied once. A constant number
+    of statements a batch, whatever its size (server/records/bulk.py).
     """
     for attempt in range(_RETRIES):
         try:
@@ -99,38 +87,22 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
         if current is None or event.order_key > current.order_key:
             latest[event.dossier_code] = event
     codes = sorted(latest)
-    # 1. A row for every dossier of the batch. The first statement writes, so SQLite takes its write lock
-    #    now rather than failing to upgrade a read snapshot later. Core statements run as executemany:
-    #    compiled once and cached, whatever the batch size.
-    await session.execute(
-        _upsert(session, Dossier.__table__).on_conflict_do_nothing(index_elements=["code"]),
-        [_new_dossier_row(latest[code], now) for code in codes],
+    sql = bulk.statements(session)
+    # 1. A row for every dossier of the batch, locked, its state returned (see bulk.Statements).
+    locked = await session.execute(
+        sql.lock_dossiers, sql.rows([_new_dossier_row(latest[code], now) for code in codes])
     )
-    # 2. Lock them (PostgreSQL; SQLite already holds the database's write lock), in code order. Plain rows,
-    #    not ORM objects: this is the hot path of every batch.
-    dossiers: dict[str, _DossierState] = {}
-    table = Dossier.__table__
-    for start in range(0, len(codes), _CHUNK):
-        locked = await session.execute(
-            select(*(table.c[name] for name in _STATE_COLUMNS))
-            .where(table.c.code.in_(codes[start : start + _CHUNK]))
-            .order_by(table.c.code)
-            .with_for_update()
-        )
-        dossiers.update((row.code, _DossierState(**row._mapping)) for row in locked)
-    # 3. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
-    ids = sorted(unique)
+    dossiers = {state.code: state for state in map(_DossierState.from_row, locked)}
+    # 2. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
     stored = await session.execute(
-        _upsert(session, DossierEvent.__table__)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(DossierEvent.__table__.c.event_id),
-        [_event_row(unique[i], dossiers[unique[i].dossier_code].id, now) for i in ids],
+        sql.insert_events,
+        sql.rows([_event_row(e, dossiers[e.dossier_code].id, now) for _, e in sorted(unique.items())]),
     )
     inserted: set[str] = set(stored.scalars())
     result.accepted = len(inserted)
     result.duplicates += len(unique) - len(inserted)
     due_before = {code: d.due_at for code, d in dossiers.items()}
-    # 4. Apply the new events in time order: each one later than its dossier's current state becomes it.
+    # 3. Apply the new events in time order: each one later than its dossier's current state becomes it.
     changed: set[str] = set()
     for event in sorted((unique[i] for i in inserted), key=lambda e: e.order_key):
         dossier = dossiers[event.dossier_code]
@@ -153,34 +125,17 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
                 previous_due,
             )
         )
+    # 4. The owners' notifications (outbox), 5. the new state written back.
     changed |= await _tell_owners(session, result.applied, dossiers.values(), due_before, now)
     if changed:
-        await session.execute(_UPDATE_STATE, [dossiers[code].params() for code in sorted(changed)])
-    await session.flush()
+        written = [dossiers[code].params() for code in sorted(changed)]
+        await session.execute(sql.write_state, sql.rows(written))
     return result
-
-
-_STATE_COLUMNS = (
-    "id",
-    "code",
-    "citizen_national_id",
-    "procedure_code",
-    "agency_code",
-    "procedure_name",
-    "status",
-    "status_occurred_at",
-    "status_event_id",
-    "received_at",
-    "due_at",
-    "completed_at",
-    "overdue_notified_due_at",
-    "updated_at",
-)
 
 
 @dataclass(slots=True)
 class _DossierState:
-    """A locked dossier row as the batch changes it; written back in one executemany UPDATE."""
+    """A locked dossier row as the batch changes it; written back in one UPDATE."""
 
     id: int
     code: str
@@ -197,20 +152,18 @@ class _DossierState:
     overdue_notified_due_at: datetime | None
     updated_at: datetime
 
+    @classmethod
+    def from_row(cls, row: Any) -> _DossierState:
+        values = row._mapping
+        return cls(
+            **{
+                name: bulk.read_time(values[name]) if name in bulk.TIME_COLUMNS else values[name]
+                for name in bulk.STATE_COLUMNS
+            }
+        )
+
     def params(self) -> dict[str, Any]:
-        return {("key_id" if name == "id" else name): getattr(self, name) for name in _STATE_COLUMNS}
-
-
-def _update_state_statement() -> Any:
-    table = Dossier.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("key_id"))
-        .values({name: bindparam(name, type_=table.c[name].type) for name in _STATE_COLUMNS if name != "id"})
-    )
-
-
-_UPDATE_STATE = _update_state_statement()
+        return {name: getattr(self, name) for name in bulk.STATE_COLUMNS if name != "code"}
 
 
 async def _tell_owners(
