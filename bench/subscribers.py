@@ -275,9 +275,10 @@ async def main() -> None:
         bare_lat, bare_last = await bare_rounds(n, args.rounds, sample)
         ratio = statistics.median(hub_last) / statistics.median(bare_last)
         kind = "binary" if isinstance(sample, bytes) else "text"
-        print(
-            f"# N={n}: each subscriber got a {kind} message of {len(sample)} bytes; so does each bare client"
-        )
+        print(f"# N={n}: each subscriber got a {kind} message of {len(sample)} bytes; each bare client too")
+        pairs = zip(hub_last, bare_last, strict=True)
+        rounds_ms = ", ".join(f"{hub * 1e3:.0f}/{bare * 1e3:.0f}" for hub, bare in pairs)
+        print(f"# N={n}: last subscriber per round, hub/bare ms: {rounds_ms}")
         print(
             f"{n:<6} | {summary(hub_lat, hub_last)} | {summary(bare_lat, bare_last)} | {ratio:10.2f} |"
             f" {idle:.0f} -> {loaded:.0f}",

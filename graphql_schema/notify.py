@@ -592,6 +592,8 @@ class NotifySubscription:
             return
         lang = _lang(account.language)
         direct = _DirectNotifications.of(info)
+        if direct is not None:
+            await direct.running.settle_extensions()
         with notifier(ctx.hub).fanout.account_queue(account_id) as queue, _ends_with_token(ctx, queue):
             while (item := await _next(ctx, queue)) is not None:
                 notification = Notification.from_live(item, lang)

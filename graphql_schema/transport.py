@@ -74,6 +74,13 @@ class RunningOperation:
     operation: Operation[Any, Any]
     extension_results: Callable[[], Awaitable[dict[str, Any]]] | None = None
 
+    async def settle_extensions(self) -> None:
+        """Ask the extensions for their results once, before the first message: what they do at a first
+        result (the cost extension charges a subscription its point, in Redis when processes share
+        the buckets) then happens at subscribe time, not while a fan-out waits on it per subscriber."""
+        if self.extension_results is not None:
+            await self.extension_results()
+
     async def send_data(self, data: dict[str, Any]) -> None:
         payload: dict[str, Any] = {"data": data}
         if self.extension_results is not None and (extensions := await self.extension_results()):
