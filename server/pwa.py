@@ -6,7 +6,9 @@
 - index.html, the manifest and the service worker are fetched at stable URLs, always revalidated
   (no-cache), with the version written into them.
 - Text is served gzip-compressed when the browser accepts it (compressed once, kept in memory).
-- Any other GET without a file extension is a client route of the single-page app: index.html.
+- Any other GET without a file extension is a client route of the single-page app: index.html, with a
+  `modulepreload` of that route's screen module (SCREEN_MODULES), so the screen's code loads alongside
+  app.js instead of one round trip after it (the biggest part of a cold start on a slow phone network).
 """
 
 from __future__ import annotations
@@ -42,6 +44,24 @@ _TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+# The screen module (and what it imports that the shell does not) per first path segment: mirrors ROUTES in
+# js/app.js. A route missing here still works; it only loads its screen one round trip later.
+SCREEN_MODULES: dict[str, tuple[str, ...]] = {
+    "": ("js/screens/home.js",),
+    "services": ("js/screens/services.js",),
+    "report": ("js/screens/report.js", "js/map.js"),
+    "my-reports": ("js/screens/reports.js",),
+    "feed": ("js/screens/reports.js",),
+    "reports": ("js/screens/feedback.js",),
+    "notifications": ("js/screens/notifications.js",),
+    "dossiers": ("js/screens/dossiers.js",),
+    "queue": ("js/screens/cadre.js", "js/screens/reports.js", "js/screens/feedback.js"),
+    "signin": ("js/screens/account.js",),
+    "register": ("js/screens/account.js",),
+    "me": ("js/screens/account.js",),
+    "settings": ("js/screens/account.js",),
+}
+_SCREEN_PRELOAD = b"<!--screen-preload-->"
 _FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
 _COMPRESSIBLE = (".js", ".mjs", ".css", ".html", ".json", ".webmanifest", ".svg", ".txt")
 
@@ -92,6 +112,21 @@ class PwaFiles:
             for placeholder, value in replacements.items():
                 body = body.replace(placeholder, value)
             self.pages[name] = _asset(name, body)
+        # index.html once per screen (a dozen small variants, compressed once like everything else).
+        self.screen_pages: dict[str, Asset] = {}
+        if "index.html" in self.pages:
+            shell = self.pages["index.html"].body
+            for segment, modules in SCREEN_MODULES.items():
+                links = "".join(
+                    f'<link rel="modulepreload" href="/assets/{self.version}/{m}">\n' for m in modules
+                )
+                body = shell.replace(_SCREEN_PRELOAD + b"\n", links.encode())
+                self.screen_pages[segment] = _asset("index.html", body)
+
+    def index_for(self, path: str) -> Asset:
+        """index.html for a client route: with its screen's modules preloaded when the route is known."""
+        segment = path.strip("/").split("/", 1)[0]
+        return self.screen_pages.get(segment) or self.pages["index.html"]
 
 
 def _respond(request: Request, asset: Asset, cache_control: str) -> Response:
@@ -129,7 +164,7 @@ def pwa_routes(root: Path = FRONTEND_DIR, *, reload: bool = False) -> list[Route
         return response
 
     async def index(request: Request) -> Response:
-        return await page(request, "index.html")
+        return _respond(request, files().index_for(request.url.path), REVALIDATE)
 
     async def service_worker(request: Request) -> Response:
         return await page(request, "sw.js")

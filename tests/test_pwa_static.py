@@ -12,6 +12,7 @@ import httpx
 import pytest
 from graphql import build_schema, parse, validate
 
+from server.pwa import SCREEN_MODULES
 from server.pwa_assets import documents, persisted_queries
 from tests.support import ROOT, GraphQLClient, HubProcess
 
@@ -89,6 +90,24 @@ def test_client_routes_get_the_app_and_missing_files_a_404(http: httpx.Client) -
         assert '<main id="main"' in response.text
     assert http.get("/favicon.ico").status_code == 404
     assert http.get("/healthz").json() == {"status": "ok"}  # the hub's own routes still win
+
+
+def test_each_route_preloads_its_screen_module(http: httpx.Client) -> None:
+    """The screen's code comes with the shell's, not one round trip after app.js has run."""
+    routes = re.findall(r"\[/\^\\/([a-z-]*)", (FRONTEND / "js" / "app.js").read_text(encoding="utf-8"))
+    assert set(routes) == set(SCREEN_MODULES), "js/app.js ROUTES and server/pwa.py SCREEN_MODULES differ"
+    expected = {
+        "/": "screens/home.js",
+        "/feed": "screens/reports.js",
+        "/reports/RmVlZGJhY2s6MQ==": "screens/feedback.js",
+    }
+    for path, module in expected.items():
+        html = http.get(path).text
+        preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)"', html)
+        assert any(u.endswith("/js/" + module) for u in preloaded), (path, preloaded)
+        assert sum("/js/screens/" in u for u in preloaded) == 1, (path, preloaded)  # only its own screen
+        for url in preloaded:
+            assert http.get(url).status_code == 200, url
 
 
 def test_first_load_fits_the_budget(http: httpx.Client) -> None:

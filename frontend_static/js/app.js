@@ -14,7 +14,7 @@ const ROUTES = [
   [/^\/report$/, 'report', 'report'],
   [/^\/my-reports$/, 'reports', 'mine'],
   [/^\/feed$/, 'reports', 'feed'],
-  [/^\/reports\/([^/]+)$/, 'reports', 'detail'],
+  [/^\/reports\/([^/]+)$/, 'feedback', 'detail'],
   [/^\/notifications$/, 'notifications', 'inbox'],
   [/^\/dossiers$/, 'dossiers', 'dossiers'],
   [/^\/queue$/, 'cadre', 'queue'],

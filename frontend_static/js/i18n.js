@@ -29,7 +29,7 @@ const vi = {
   submitted: 'Đã gửi phản ánh {code}.', queuedOffline: 'Bạn đang ngoại tuyến. Phản ánh được lưu và sẽ tự gửi khi có mạng.',
   waiting: 'Đang chờ gửi', outboxTitle: 'Chưa gửi được', needSignIn: 'Hãy đăng nhập để dùng chức năng này.',
   myReports: 'Phản ánh của tôi', noReports: 'Bạn chưa gửi phản ánh nào.', feedTitle: 'Phản ánh của cộng đồng',
-  listView: 'Danh sách', mapView: 'Bản đồ', loadMore: 'Xem thêm', statusFilter: 'Trạng thái', allStatuses: 'Tất cả',
+  listView: 'Danh sách', mapView: 'Bản đồ', loadMore: 'Xem thêm', moreShown: 'Đã hiện thêm {n} mục.', statusFilter: 'Trạng thái', allStatuses: 'Tất cả',
   orderLabel: 'Sắp xếp', order_NEWEST: 'Mới nhất', order_MOST_SUPPORTED: 'Nhiều người quan tâm', mapSummary: 'Bản đồ {n} phản ánh. Danh sách đầy đủ ở chế độ Danh sách.',
   status_SUBMITTED: 'Đã gửi', status_ASSIGNED: 'Đã chuyển xử lý', status_IN_PROGRESS: 'Đang xử lý', status_RESOLVED: 'Đã xử lý',
   status_CLOSED: 'Đã đóng', status_REJECTED: 'Từ chối', status_DUPLICATE: 'Trùng lặp',
@@ -39,7 +39,11 @@ const vi = {
   timeline: 'Diễn biến', support: 'Tôi cũng gặp', supported: 'Đã cùng phản ánh', follow: 'Theo dõi', following: 'Đang theo dõi',
   rateLegend: 'Đánh giá kết quả xử lý', rateStar: '{n} sao', rateComment: 'Nhận xét (không bắt buộc)', rateSend: 'Gửi đánh giá',
   rated: 'Bạn đã đánh giá {n}/5.', reopenLabel: 'Chưa được khắc phục? Nêu lý do', reopenSend: 'Mở lại phản ánh',
-  replyLabel: 'Trả lời người dân', replySend: 'Gửi trả lời', moveLabel: 'Chuyển trạng thái', moveMessage: 'Ghi chú gửi người dân',
+  replyLabel: 'Trả lời người dân', replySend: 'Gửi trả lời', moveLabel: 'Chuyển trạng thái',
+  reassignLegend: 'Chuyển cho cơ quan khác', agencyLabel: 'Cơ quan xử lý', chooseAgency: 'Chọn cơ quan', reassignSend: 'Chuyển cơ quan',
+  duplicateLegend: 'Đánh dấu trùng', duplicateOfLabel: 'Phản ánh gốc', chooseOriginal: 'Chọn phản ánh gốc',
+  duplicateHint: 'Phản ánh cùng loại trong bán kính 1 km, gần nhất trước.', noOriginal: 'Không có phản ánh cùng loại nào trong bán kính 1 km.',
+  duplicateSend: 'Đánh dấu trùng', moveMessage: 'Ghi chú gửi người dân',
   moveSend: 'Cập nhật', done: 'Đã cập nhật.', anonymous: 'Ẩn danh', photoOf: 'Ảnh {n} của phản ánh',
   notificationsTitle: 'Thông báo', noNotifications: 'Chưa có thông báo.', markAllRead: 'Đánh dấu đã đọc tất cả',
   unreadBadge: '{n} chưa đọc', newNotification: 'Thông báo mới: {title}',
@@ -88,7 +92,7 @@ const en = {
   submitted: 'Report {code} sent.', queuedOffline: 'You are offline. The report is saved and will be sent when you are back online.',
   waiting: 'Waiting to send', outboxTitle: 'Not sent yet', needSignIn: 'Please sign in to use this.',
   myReports: 'My reports', noReports: 'You have not reported anything yet.', feedTitle: 'Community reports',
-  listView: 'List', mapView: 'Map', loadMore: 'Show more', statusFilter: 'Status', allStatuses: 'All',
+  listView: 'List', mapView: 'Map', loadMore: 'Show more', moreShown: '{n} more shown.', statusFilter: 'Status', allStatuses: 'All',
   orderLabel: 'Order', order_NEWEST: 'Newest', order_MOST_SUPPORTED: 'Most supported', mapSummary: 'Map of {n} reports. The full list is in List view.',
   status_SUBMITTED: 'Submitted', status_ASSIGNED: 'Assigned', status_IN_PROGRESS: 'In progress', status_RESOLVED: 'Resolved',
   status_CLOSED: 'Closed', status_REJECTED: 'Rejected', status_DUPLICATE: 'Duplicate',
@@ -98,7 +102,11 @@ const en = {
   timeline: 'Timeline', support: 'Me too', supported: 'You support this', follow: 'Follow', following: 'Following',
   rateLegend: 'Rate how it was handled', rateStar: '{n} stars', rateComment: 'Comment (optional)', rateSend: 'Send rating',
   rated: 'You rated it {n}/5.', reopenLabel: 'Not fixed? Say why', reopenSend: 'Reopen the report',
-  replyLabel: 'Reply to the resident', replySend: 'Send reply', moveLabel: 'Move to status', moveMessage: 'Note to the resident',
+  replyLabel: 'Reply to the resident', replySend: 'Send reply', moveLabel: 'Move to status',
+  reassignLegend: 'Hand to another agency', agencyLabel: 'Agency', chooseAgency: 'Choose an agency', reassignSend: 'Hand over',
+  duplicateLegend: 'Mark as a duplicate', duplicateOfLabel: 'Original report', chooseOriginal: 'Choose the original report',
+  duplicateHint: 'Reports of the same kind within 1 km, nearest first.', noOriginal: 'No report of the same kind within 1 km.',
+  duplicateSend: 'Mark as duplicate', moveMessage: 'Note to the resident',
   moveSend: 'Update', done: 'Updated.', anonymous: 'Anonymous', photoOf: 'Photo {n} of the report',
   notificationsTitle: 'Notifications', noNotifications: 'No notifications yet.', markAllRead: 'Mark all as read',
   unreadBadge: '{n} unread', newNotification: 'New notification: {title}',
@@ -143,6 +151,13 @@ function formatter(kind, options) {
     formatters.set(key, kind === 'date' ? new Intl.DateTimeFormat(locale(), options) : new Intl.NumberFormat(locale(), options));
   }
   return formatters.get(key);
+}
+
+// The first date formatter costs 20-40 ms (ICU's locale and time zone data). A screen that will show dates
+// calls this before it waits for the hub, so that the cost falls in the network wait, as a task of its own,
+// instead of inside the rendering of the answer.
+export function prepareDates() {
+  setTimeout(() => formatDate(0), 0);
 }
 
 export function formatDate(value, withTime = true) {

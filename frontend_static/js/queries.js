@@ -15,7 +15,7 @@ export const ANNOUNCEMENTS = `query Announcements($first: Int) { announcements(f
 
 export const SECTORS = `query Sectors { sectors { id code name procedureCount } }`;
 
-export const SEARCH_PROCEDURES = `query SearchProcedures($search: String, $sectorId: ID, $first: Int) { procedures(search: $search, sectorId: $sectorId, first: $first) { totalCount edges { node { id code name level processingTime sector { name } agency { name } } } } }`;
+export const SEARCH_PROCEDURES = `query SearchProcedures($search: String, $sectorId: ID, $first: Int, $after: String) { procedures(search: $search, sectorId: $sectorId, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id code name level processingTime sector { name } agency { name } } } } }`;
 
 export const PROCEDURE = `query Procedure($code: String!) { procedure(code: $code) { id code name level processingTime processingDays fee steps legalBasis updatedAt requiredDocuments { name quantity } sector { name } agency { name phone email address } } }`;
 
@@ -49,6 +49,12 @@ export const REPLY = `mutation Reply($input: ReplyToFeedbackInput!) { replyToFee
 
 export const TRANSITION = `mutation Transition($input: TransitionFeedbackInput!) { transitionFeedback(input: $input) { feedback { id status version } errors { field message code } } }`;
 
+export const AGENCIES = `query Agencies { agencies { id name } }`;
+
+export const NEARBY_REPORTS = `query NearbyReports($filter: FeedbackFilter, $first: Int) { feedbacks(filter: $filter, orderBy: NEAREST, first: $first) { edges { node { id referenceCode title status } } } }`;
+
+export const ASSIGN = `mutation Assign($input: AssignFeedbackInput!) { assignFeedback(input: $input) { feedback { id status version } errors { field message code } } }`;
+
 export const QUEUE = `query Queue($status: [FeedbackStatus!], $first: Int, $after: String) { viewer { account { agency { name } } assignedFeedbacks(status: $status, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id referenceCode title status createdAt dueAt isOverdue version category { name } } } } } }`;
 
 export const UNREAD_COUNT = `query UnreadCount { viewer { unreadNotificationCount } }`;
@@ -59,7 +65,7 @@ export const MARK_READ = `mutation MarkRead($input: MarkNotificationsReadInput!)
 
 export const NOTIFICATION_RECEIVED = `subscription NotificationReceived { notificationReceived { id kind title body createdAt readAt subject { id __typename } } }`;
 
-export const DOSSIERS = `query Dossiers($first: Int, $after: String) { viewer { dossiers(first: $first, after: $after) { totalCount edges { node { id code procedureName status receivedAt dueAt completedAt isOverdue agency { name } history { status note occurredAt } } } } } }`;
+export const DOSSIERS = `query Dossiers($first: Int, $after: String) { viewer { dossiers(first: $first, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id code procedureName status receivedAt dueAt completedAt isOverdue agency { name } history { status note occurredAt } } } } } }`;
 
 export const PUSH_KEY = `query PushKey { webPushPublicKey }`;
 

@@ -113,3 +113,33 @@ export function payloadProblems(form, errors) {
     return { input: found || null, message: error.message };
   });
 }
+
+// "Show more" under a list of a connection: appends the next page (`next(after)` answers the connection)
+// and stays while there is more. Focus goes to the first new item, where reading continues.
+export function showMore(list, pageInfo, next, render) {
+  const holder = h('div', { class: 'actions' });
+  const offer = (info) => {
+    if (!info || !info.hasNextPage) { holder.replaceChildren(); return; }
+    const button = h('button', { type: 'button', class: 'secondary' }, t('loadMore'));
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const page = await next(info.endCursor);
+        const items = page.edges.map(({ node }) => render(node));
+        list.append(...items);
+        offer(page.pageInfo);
+        const first = items[0] && (items[0].querySelector('a[href]') || items[0]);
+        if (first) {
+          if (first === items[0]) first.setAttribute('tabindex', '-1');
+          first.focus();
+        }
+        announce(t('moreShown', { n: items.length }));
+      } catch (error) {
+        holder.replaceChildren(failure(error, () => offer(info)));
+      }
+    });
+    holder.replaceChildren(button);
+  };
+  offer(pageInfo);
+  return holder;
+}

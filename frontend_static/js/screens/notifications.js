@@ -1,8 +1,8 @@
 import { currentAccount, mutate, query } from '../api.js';
 import { setBadge } from '../app.js';
-import { formatDate, t } from '../i18n.js';
+import { formatDate, prepareDates, t } from '../i18n.js';
 import { MARK_READ, NOTIFICATIONS } from '../queries.js';
-import { failure, h, notice, screen, staleNotice } from '../ui.js';
+import { failure, h, notice, screen, showMore, staleNotice } from '../ui.js';
 
 function target(n) {
   const subject = n.subject || {};
@@ -25,6 +25,7 @@ export async function inbox() {
     main.append(notice(t('needSignIn')), h('p', {}, h('a', { class: 'button', href: '/signin?next=/notifications' }, t('signIn'))));
     return;
   }
+  prepareDates();
   const list = h('ul', { class: 'list', id: 'inbox' });
   const markAll = h('button', { type: 'button', class: 'secondary' }, t('markAllRead'));
   main.append(h('div', { class: 'actions' }, markAll), list);
@@ -33,6 +34,8 @@ export async function inbox() {
     const edges = data.viewer.notifications.edges;
     list.before(staleNotice(stale) || '');
     list.replaceChildren(...(edges.length ? edges.map(({ node }) => item(node)) : [h('li', { id: 'inbox-empty' }, t('noNotifications'))]));
+    list.after(showMore(list, data.viewer.notifications.pageInfo, async (after) =>
+      (await query(NOTIFICATIONS, { first: 20, after })).data.viewer.notifications, item));
     setBadge(data.viewer.unreadNotificationCount);
   } catch (error) {
     list.replaceChildren(h('li', {}, failure(error, inbox)));

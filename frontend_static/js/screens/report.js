@@ -1,8 +1,9 @@
 import { currentAccount, mutate, NetworkError, query } from '../api.js';
-import { formatDate, formatNumber, t } from '../i18n.js';
+import { formatNumber, t } from '../i18n.js';
 import { frameAround, sketchMap } from '../map.js';
 import { CATEGORIES, SIMILAR, SUPPORT, WARDS } from '../queries.js';
 import { announce, field, h, nextId, notice, payloadProblems, screen, showErrors, statusChip } from '../ui.js';
+import { outboxList } from '../outbox-view.js';
 
 let wardPoints = null;
 async function loadWardPoints() {
@@ -11,19 +12,6 @@ async function loadWardPoints() {
     wardPoints = await fetch(url).then((r) => r.json()).catch(() => ({}));
   }
   return wardPoints;
-}
-
-export async function outboxList() {
-  const { pending } = await import('../outbox.js');
-  const items = await pending();
-  if (!items.length) return null;
-  return h('section', { 'aria-labelledby': 'outbox-h', class: 'outbox' },
-    h('h2', { id: 'outbox-h' }, t('outboxTitle')),
-    h('ul', { class: 'list' }, items.map((item) => h('li', { class: 'card' },
-      h('h3', {}, item.input.title),
-      h('p', { class: 'meta' }, h('span', { class: 'status pending' }, t('waiting')), ' · ', formatDate(item.createdAt)),
-      item.errors ? h('p', { class: 'field-error' }, item.errors.map((e) => e.message).join(' ')) : null,
-    ))));
 }
 
 export async function report() {

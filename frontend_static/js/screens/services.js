@@ -1,7 +1,11 @@
 import { query } from '../api.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import { PROCEDURE, SEARCH_PROCEDURES, SECTORS } from '../queries.js';
-import { failure, field, h, screen, staleNotice } from '../ui.js';
+import { failure, field, h, screen, showMore, staleNotice } from '../ui.js';
+
+const item = (node) => h('li', { class: 'card' },
+  h('a', { class: 'title', href: `/services/${encodeURIComponent(node.code)}` }, node.name),
+  h('p', { class: 'meta' }, `${node.code} · ${node.sector.name} · ${t(`level_${node.level}`)}`));
 
 // Search as you type: debounced, and an answer that arrives after a newer one is ignored.
 export async function search() {
@@ -11,8 +15,9 @@ export async function search() {
   const sector = h('select', { name: 'sector' }, h('option', { value: '' }, t('allSectors')));
   const status = h('p', { role: 'status', class: 'muted' });
   const results = h('ul', { class: 'list' });
+  const more = h('div');
   main.append(h('form', { role: 'search', onsubmit: (e) => { e.preventDefault(); run(); } },
-    field(t('searchLabel'), input, t('searchHint')), field(t('sectorLabel'), sector)), status, results);
+    field(t('searchLabel'), input, t('searchHint')), field(t('sectorLabel'), sector)), status, results, more);
 
   query(SECTORS, {}, { cache: 'sectors' }).then(({ data }) => {
     for (const s of data.sectors) sector.append(h('option', { value: s.id }, `${s.name} (${formatNumber(s.procedureCount)})`));
@@ -32,12 +37,13 @@ export async function search() {
       const { edges, totalCount } = data.procedures;
       status.textContent = edges.length ? t('resultsCount', { n: formatNumber(totalCount) }) : t('noResults');
       if (stale) status.textContent = `${t('offlineData')} ${status.textContent}`;
-      results.replaceChildren(...edges.map(({ node }) => h('li', { class: 'card' },
-        h('a', { class: 'title', href: `/services/${encodeURIComponent(node.code)}` }, node.name),
-        h('p', { class: 'meta' }, `${node.code} · ${node.sector.name} · ${t(`level_${node.level}`)}`),
-      )));
+      results.replaceChildren(...edges.map(({ node }) => item(node)));
+      more.replaceChildren(showMore(results, data.procedures.pageInfo, async (after) =>
+        (await query(SEARCH_PROCEDURES, { ...variables, after })).data.procedures, item));
     } catch {
-      if (ticket === asked) status.textContent = t('unavailable');
+      if (ticket !== asked) return;
+      status.textContent = t('unavailable');
+      more.replaceChildren();
     }
   }
   input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 250); });
