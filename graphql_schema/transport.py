@@ -73,17 +73,23 @@ class RunningOperation:
 
     operation: Operation[Any, Any]
     extension_results: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    _extensions: dict[str, Any] | None = None
 
-    async def settle_extensions(self) -> None:
-        """Ask the extensions for their results once, before the first message: what they do at a first
-        result (the cost extension charges a subscription its point, in Redis when processes share
-        the buckets) then happens at subscribe time, not while a fan-out waits on it per subscriber."""
-        if self.extension_results is not None:
-            await self.extension_results()
+    async def settle_extensions(self) -> dict[str, Any]:
+        """The extensions' results for this operation's messages, asked once.
+
+        Once, because they are the same for every message of a subscription (the cost extension charges
+        a subscription one point, at its first result, and reports that charge after), and asking
+        was half the cost of a message. Asked before the first message, the charge (a Redis round trip
+        when processes share the buckets) happens at subscribe time, not inside a fan-out.
+        """
+        if self._extensions is None:
+            self._extensions = await self.extension_results() if self.extension_results else {}
+        return self._extensions
 
     async def send_data(self, data: dict[str, Any]) -> None:
         payload: dict[str, Any] = {"data": data}
-        if self.extension_results is not None and (extensions := await self.extension_results()):
+        if extensions := await self.settle_extensions():
             payload["extensions"] = extensions
         # Through the operation: nothing is sent once it completed (client `complete`, error).
         await self.operation.send_operation_message(
