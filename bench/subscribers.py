@@ -176,28 +176,41 @@ async def hub_rounds(
 
 
 async def bare_rounds(n: int, rounds: int, hub_message: str | bytes) -> tuple[list[float], list[float]]:
-    clients: set[Any] = set()
-    payload = hub_message  # the very bytes (and frame type: binary, as the hub sends) a hub subscriber got
-
-    async def handler(ws: Any) -> None:
-        clients.add(ws)
+    """The bare broadcast, its server in a process of its own as the hub is (see bare_server)."""
+    with tempfile.NamedTemporaryFile(suffix=".msg") as message_file:
+        # The very bytes (and frame type: binary, as the hub sends) a hub subscriber got.
+        message_file.write(hub_message if isinstance(hub_message, bytes) else hub_message.encode())
+        message_file.flush()
+        kind = "binary" if isinstance(hub_message, bytes) else "text"
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--bare-server", message_file.name, kind, stdout=asyncio.subprocess.PIPE
+        )
         try:
-            await ws.wait_closed()
+            assert server.stdout is not None
+            port = int(await server.stdout.readline())
+            return await bare_clients(port, n, rounds)
         finally:
-            clients.discard(ws)
+            server.terminate()
+            await server.wait()
 
-    # No compression, like the hub (serve turns permessage-deflate off).
-    async with websockets.serve(handler, "127.0.0.1", 0, compression=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        conns: list[websockets.ClientConnection] = []
-        for start in range(0, n, CONNECT_BATCH):
-            conns += await asyncio.gather(
-                *(
-                    websockets.connect(f"ws://127.0.0.1:{port}", max_queue=None)
-                    for _ in range(min(CONNECT_BATCH, n - start))
-                )
+
+async def bare_clients(port: int, n: int, rounds: int) -> tuple[list[float], list[float]]:
+    conns: list[websockets.ClientConnection] = []
+    for start in range(0, n, CONNECT_BATCH):
+        conns += await asyncio.gather(
+            *(
+                websockets.connect(f"ws://127.0.0.1:{port}", max_queue=None)
+                for _ in range(min(CONNECT_BATCH, n - start))
             )
-        await wait_until(lambda: len(clients) >= n)
+        )
+    async with websockets.connect(f"ws://127.0.0.1:{port}/control") as control:
+        for _ in range(2000):  # until the server counts every client (it answers "count" with it)
+            await control.send("count")
+            if int(await control.recv()) >= n:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise TimeoutError("clients did not all connect")
         all_latencies: list[float] = []
         lasts: list[float] = []
         for _ in range(rounds):
@@ -205,20 +218,42 @@ async def bare_rounds(n: int, rounds: int, hub_message: str | bytes) -> tuple[li
             waiting = asyncio.create_task(receive_all(conns, t0))
             await asyncio.sleep(0.2)
             t0[0] = time.perf_counter()
-            websockets.broadcast(clients, payload)
+            await control.send("broadcast")
             latencies = await waiting
             all_latencies += latencies
             lasts.append(max(latencies))
-        await asyncio.gather(*(c.close() for c in conns))
+    await asyncio.gather(*(c.close() for c in conns))
     return all_latencies, lasts
 
 
-async def wait_until(condition: Any) -> None:
-    for _ in range(2000):
-        if condition():
+def bare_server(message_path: str, kind: str) -> None:
+    """A bare `websockets` server: `broadcast` on the /control connection sends the message to every
+    other client with websockets.broadcast (one frame encoded, written N times)."""
+    raw = Path(message_path).read_bytes()
+    message: str | bytes = raw if kind == "binary" else raw.decode()
+    clients: set[Any] = set()
+
+    async def handler(ws: Any) -> None:
+        if ws.request.path == "/control":
+            async for command in ws:
+                if command == "broadcast":
+                    websockets.broadcast(clients, message)
+                else:
+                    await ws.send(str(len(clients)))
             return
-        await asyncio.sleep(0.05)  # the websockets server keeps no event to wait on
-    raise TimeoutError("clients did not all connect")
+        clients.add(ws)
+        try:
+            await ws.wait_closed()
+        finally:
+            clients.discard(ws)
+
+    async def serve() -> None:
+        # No compression, like the hub (serve turns permessage-deflate off).
+        async with websockets.serve(handler, "127.0.0.1", 0, compression=None) as server:
+            print(server.sockets[0].getsockname()[1], flush=True)
+            await asyncio.Future()
+
+    asyncio.run(serve())
 
 
 def pct(values: list[float], q: float) -> float:
@@ -297,4 +332,7 @@ def summary(latencies: list[float], lasts: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--bare-server"]:
+        bare_server(sys.argv[2], sys.argv[3])
+    else:
+        asyncio.run(main())
