@@ -6,14 +6,14 @@
 #   npm ci && bench/lighthouse.sh [URL]        # URL defaults to http://127.0.0.1:8000/
 #
 # Uses Debian's Chromium (CHROME_PATH=/usr/bin/chromium); no browser is downloaded. Each path in PATHS
-# is audited separately (default: "/" then "/services"). The JSON reports are left in $OUT (default /tmp).
+# is audited separately (default: every screen a visitor reaches without signing in). The JSON reports are left in $OUT (default /tmp).
 # On a busy machine the performance score moves a lot (CPU contention is multiplied by the simulated 4x
 # slowdown): look at the load average and run it more than once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 URL="${1:-http://127.0.0.1:8000/}"
 URL="${URL%/}"
-PATHS="${PATHS:-/ /services}"
+PATHS="${PATHS:-/ /services /feed /feed?view=map /report}"
 OUT="${OUT:-/tmp}"
 export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
 LIGHTHOUSE=node_modules/.bin/lighthouse

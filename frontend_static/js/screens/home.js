@@ -14,7 +14,7 @@ export async function home() {
     h('nav', { class: 'quick', 'aria-label': t('quickActions') }, links.map(([href, key]) => h('a', { href }, t(key)))),
     h('h2', { id: 'ann-h' }, t('homeAnnouncements')),
   );
-  const section = h('section', { 'aria-labelledby': 'ann-h' }, h('p', { class: 'muted' }, t('loading')));
+  const section = h('section', { 'aria-labelledby': 'ann-h' }, h('p', { class: 'muted placeholder' }, t('loading')));
   main.append(section);
   try {
     const { data, stale } = await query(ANNOUNCEMENTS, { first: 10 }, { cache: 'announcements' });

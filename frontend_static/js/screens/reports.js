@@ -67,7 +67,7 @@ export async function feed() {
   const views = h('div', { class: 'actions', role: 'group', 'aria-label': t('feedTitle') },
     h('a', { class: `button ${view === 'list' ? '' : 'secondary'}`, href: '/feed', 'aria-current': view === 'list' ? 'page' : null }, t('listView')),
     h('a', { class: `button ${view === 'map' ? '' : 'secondary'}`, href: '/feed?view=map', 'aria-current': view === 'map' ? 'page' : null }, t('mapView')));
-  const body = h('div', {}, h('p', {}, t('loading')));
+  const body = h('div', {}, h('p', { class: 'muted placeholder' }, t('loading')));
   main.append(views, h('div', { class: 'row' }, field(t('statusFilter'), status), field(t('orderLabel'), order)), body);
   // The sketch map's code is only fetched for the map view; it comes while the hub answers.
   const mapModule = view === 'map' ? import('../map.js') : null;
