@@ -34,10 +34,14 @@ async def test_a_subscriber_on_one_process_hears_of_a_change_made_through_anothe
         fb = submit(gql_b, author, categories(gql_b)["ROADS"]["id"])
         client = await WsClient.connect(a.url, author)
         follower = await WsClient.connect(a.url)
+        # Plain fields only: sent by the resolver, not executed per subscriber (graphql_schema/notify.py).
+        plain = await WsClient.connect(a.url, author)
         try:
             await client.acked()
             await follower.acked()
+            await plain.acked()
             await client.subscribe(NOTIFICATION_RECEIVED)
+            await plain.subscribe("subscription { notificationReceived { id title } }")
             await follower.subscribe(
                 "subscription($id: ID!) { feedbackUpdated(id: $id) { version } }", {"id": fb["id"]}
             )
@@ -50,11 +54,15 @@ async def test_a_subscriber_on_one_process_hears_of_a_change_made_through_anothe
             message = await client.next_message(wait=4)
             received = message["payload"]["data"]["notificationReceived"]
             assert received["title"] == f"Cơ quan đã trả lời phản ánh {fb['referenceCode']}"
+            direct = (await plain.next_message(wait=4))["payload"]["data"]["notificationReceived"]
+            assert direct == {"id": received["id"], "title": received["title"]}
             update = await follower.next_message(wait=4)
             assert update["payload"]["data"]["feedbackUpdated"]["version"] == 2
             # One dispatcher (the lease holder) published it, once: no second copy from the other process.
             with pytest.raises(TimeoutError):
                 await client.next_message(wait=2)
+            with pytest.raises(TimeoutError):
+                await plain.next_message(wait=0.5)
             # A change sent to A (which does not hold the lease) wakes B's dispatcher through Redis,
             # long before B's 5 s poll.
             again = await asyncio.to_thread(
@@ -66,6 +74,7 @@ async def test_a_subscriber_on_one_process_hears_of_a_change_made_through_anothe
         finally:
             await client.close()
             await follower.close()
+            await plain.close()
         # Process A's inbox reads the same database.
         inbox = gql_a("{ viewer { unreadNotificationCount } }", token=author)
         assert inbox["viewer"]["unreadNotificationCount"] == 2
