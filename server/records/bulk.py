@@ -5,8 +5,8 @@ formatted on SQLite) and, with RETURNING, renders a multi-row VALUES; that cost 
 Here a batch is one JSON document (orjson, in C) that the database unpacks itself (`json_each` on SQLite,
 `json_to_recordset` on PostgreSQL), so a statement costs about the same for 2 rows or 100.
 
-Timestamps go in as the database keeps them: on SQLite the text SQLAlchemy's DATETIME writes
-(`YYYY-MM-DD HH:MM:SS.ffffff`, naive UTC, so they compare and read back like every other row); on
+Timestamps go in as the database keeps them (`Statements.stamp`): on SQLite the text SQLAlchemy's DATETIME
+writes (`YYYY-MM-DD HH:MM:SS.ffffff`, naive UTC, so they compare and read back like every other row); on
 PostgreSQL ISO 8601 with offset, cast to timestamptz.
 """
 
@@ -37,6 +37,8 @@ STATE_COLUMNS = (
     "overdue_notified_due_at",
     "updated_at",
 )
+# The indexed columns of `dossiers` an event may change (besides `code`).
+KEY_COLUMNS = ("citizen_national_id", "received_at", "due_at")
 TIME_COLUMNS = frozenset(
     {
         "status_occurred_at",
@@ -70,6 +72,11 @@ NEW_DOSSIER_COLUMNS = (
     "created_at",
     "updated_at",
 )
+# The account a dossier belongs to: the first whose VERIFIED national ID matches (as notices.owners).
+OWNER = (
+    "SELECT a.id FROM accounts AS a WHERE a.national_id = dossiers.citizen_national_id "
+    "AND a.national_id_verified ORDER BY a.id LIMIT 1"
+)
 EVENT_COLUMNS = ("event_id", "dossier_id", "status", "note", "occurred_at", "due_at", "ingested_at")
 
 
@@ -102,11 +109,18 @@ def _fields(dialect: str, columns: Sequence[str], alias: str = "r") -> tuple[str
     return f"json_to_recordset(CAST(:rows AS json)) AS {alias}({record})", [f"{alias}.{c}" for c in columns]
 
 
+def _update(dialect: str, columns: list[str]) -> Any:
+    source, values = _fields(dialect, ("id", *columns), alias="s")
+    assignments = ", ".join(f"{c} = {v}" for c, v in zip(columns, values[1:], strict=True))
+    return text(f"UPDATE dossiers SET {assignments} FROM {source} WHERE dossiers.id = {values[0]}")
+
+
 class Statements:
     """The batch statements of one dialect, built once (per dialect) and reused."""
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
+        # Timestamps as the database keeps them (a SQL conversion from ISO text measured slower on SQLite).
         self.stamp = _stamp_sqlite if dialect == "sqlite" else _stamp_postgresql
         # 1. A row for every dossier of the batch, locked, and its state returned, in one statement. The
         #    conflict branch rewrites an unindexed column with itself: that is what takes the row lock
@@ -118,7 +132,7 @@ class Statements:
             f"INSERT INTO dossiers ({', '.join(NEW_DOSSIER_COLUMNS)}) "
             f"SELECT {', '.join(values)} FROM {source} WHERE true ORDER BY 1 "
             "ON CONFLICT (code) DO UPDATE SET updated_at = dossiers.updated_at "
-            f"RETURNING {', '.join(STATE_COLUMNS)}"
+            f"RETURNING {', '.join(STATE_COLUMNS)}, ({OWNER}) AS owner_id"
         )
         # 2. The events; those already stored (replays, or a concurrent batch that committed first) are
         #    skipped, and RETURNING says which went in.
@@ -128,21 +142,16 @@ class Statements:
             f"SELECT {', '.join(values)} FROM {source} WHERE true ORDER BY 1 "
             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
         )
-        # 3. The changed dossiers' state written back.
-        written = [c for c in STATE_COLUMNS if c not in ("id", "code")]
-        source, values = _fields(dialect, ("id", *written), alias="s")
-        assignments = ", ".join(f"{c} = {v}" for c, v in zip(written, values[1:], strict=True))
-        self.write_state = text(
-            f"UPDATE dossiers SET {assignments} FROM {source} WHERE dossiers.id = {values[0]}"
-        )
+        # 3. The changed dossiers' state written back: the unindexed columns of every changed dossier, and
+        #    the indexed ones (KEY_COLUMNS) only of those where they changed.
+        unindexed = [c for c in STATE_COLUMNS if c not in ("id", "code", *KEY_COLUMNS)]
+        self.write_state = _update(dialect, unindexed)
+        self.write_keys = _update(dialect, list(KEY_COLUMNS))
 
-    def rows(self, records: Sequence[dict[str, Any]]) -> dict[str, str]:
-        """The `:rows` parameter: the records as one JSON array, timestamps as this database keeps them."""
-        stamp = self.stamp
-        packed = [
-            {k: (stamp(v) if k in TIME_COLUMNS else v) for k, v in record.items()} for record in records
-        ]
-        return {"rows": orjson.dumps(packed).decode()}
+    @staticmethod
+    def rows(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+        """The `:rows` parameter: the records as one JSON array (timestamps already through `stamp`)."""
+        return {"rows": orjson.dumps(records).decode()}
 
 
 _BY_DIALECT: dict[str, Statements] = {}

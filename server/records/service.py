@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,8 @@ from server.records.models import TERMINAL_STATUSES, Dossier, DossierEvent
 # A new dossier row starts "older than any event", so its first event is applied like any other.
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 _RETRIES = 3
+# How a timestamp goes into a batch statement's JSON (bulk.Statements.stamp).
+Stamp = Callable[[datetime | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -88,15 +90,23 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
             latest[event.dossier_code] = event
     codes = sorted(latest)
     sql = bulk.statements(session)
+    stamp, now_stamp = sql.stamp, sql.stamp(now)
     # 1. A row for every dossier of the batch, locked, its state returned (see bulk.Statements).
-    locked = await session.execute(
-        sql.lock_dossiers, sql.rows([_new_dossier_row(latest[code], now) for code in codes])
-    )
+    locked = (
+        await session.execute(
+            sql.lock_dossiers,
+            sql.rows([_new_dossier_row(latest[code], now_stamp, stamp) for code in codes]),
+        )
+    ).all()
     dossiers = {state.code: state for state in map(_DossierState.from_row, locked)}
+    # The owners of the dossiers' national IDs came with the rows (a subquery of the RETURNING).
+    owner_of = {row.citizen_national_id: row.owner_id for row in locked}
     # 2. The events; those already stored (replays, or a concurrent batch that committed first) are skipped.
     stored = await session.execute(
         sql.insert_events,
-        sql.rows([_event_row(e, dossiers[e.dossier_code].id, now) for _, e in sorted(unique.items())]),
+        sql.rows(
+            [_event_row(e, dossiers[e.dossier_code].id, now_stamp, stamp) for _, e in sorted(unique.items())]
+        ),
     )
     inserted: set[str] = set(stored.scalars())
     result.accepted = len(inserted)
@@ -126,10 +136,15 @@ async def _ingest(session: AsyncSession, events: Sequence[IncomingEvent]) -> Ing
             )
         )
     # 4. The owners' notifications (outbox), 5. the new state written back.
-    changed |= await _tell_owners(session, result.applied, dossiers.values(), due_before, now)
+    changed |= await _tell_owners(session, result.applied, dossiers.values(), due_before, now, owner_of)
     if changed:
-        written = [dossiers[code].params() for code in sorted(changed)]
-        await session.execute(sql.write_state, sql.rows(written))
+        written = [dossiers[code] for code in sorted(changed)]
+        await session.execute(sql.write_state, sql.rows([d.params(stamp) for d in written]))
+        # The indexed columns only where they changed: on SQLite rewriting them costs index updates even
+        # with the same values (typically only the first events of a dossier change them).
+        moved = [d.keys(stamp) for d in written if d.keys_changed()]
+        if moved:
+            await session.execute(sql.write_keys, sql.rows(moved))
     return result
 
 
@@ -151,19 +166,47 @@ class _DossierState:
     completed_at: datetime | None
     overdue_notified_due_at: datetime | None
     updated_at: datetime
+    # (citizen_national_id, received_at, due_at) as read: the indexed columns, written only when changed.
+    keys_before: tuple[Any, ...] = ()
 
     @classmethod
     def from_row(cls, row: Any) -> _DossierState:
         values = row._mapping
-        return cls(
+        state = cls(
             **{
                 name: bulk.read_time(values[name]) if name in bulk.TIME_COLUMNS else values[name]
                 for name in bulk.STATE_COLUMNS
             }
         )
+        state.keys_before = (state.citizen_national_id, state.received_at, state.due_at)
+        return state
 
-    def params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in bulk.STATE_COLUMNS if name != "code"}
+    def keys_changed(self) -> bool:
+        return (self.citizen_national_id, self.received_at, self.due_at) != self.keys_before
+
+    def keys(self, stamp: Stamp) -> dict[str, Any]:
+        """The row as bulk.Statements.write_keys reads it."""
+        return {
+            "id": self.id,
+            "citizen_national_id": self.citizen_national_id,
+            "received_at": stamp(self.received_at),
+            "due_at": stamp(self.due_at),
+        }
+
+    def params(self, stamp: Stamp) -> dict[str, Any]:
+        """The row as bulk.Statements.write_state reads it."""
+        return {
+            "id": self.id,
+            "procedure_code": self.procedure_code,
+            "agency_code": self.agency_code,
+            "procedure_name": self.procedure_name,
+            "status": self.status,
+            "status_occurred_at": stamp(self.status_occurred_at),
+            "status_event_id": self.status_event_id,
+            "completed_at": stamp(self.completed_at),
+            "overdue_notified_due_at": stamp(self.overdue_notified_due_at),
+            "updated_at": stamp(self.updated_at),
+        }
 
 
 async def _tell_owners(
@@ -172,6 +215,7 @@ async def _tell_owners(
     dossiers: Iterable[_DossierState],
     due_before: dict[str, datetime | None],
     now: datetime,
+    owner_of: dict[str, int | None],
 ) -> set[str]:
     """Outbox events, in the batch's transaction: each applied change, and new due times of late dossiers.
 
@@ -188,7 +232,9 @@ async def _tell_owners(
     national_ids = {c.citizen_national_id for c in applied} | {
         d.citizen_national_id for d in late_with_new_due
     }
-    owner_of = await notices.owners(session, national_ids)
+    unknown = national_ids - owner_of.keys()  # an event changed a dossier's national ID: rare
+    if unknown:
+        owner_of = {**owner_of, **dict.fromkeys(unknown), **await notices.owners(session, unknown)}
     items = [
         notices.status_changed(owner, change.dossier_id, change.dossier_code, change.status, change.note)
         for change in applied
@@ -250,7 +296,7 @@ async def sweep_overdue(session: AsyncSession, now: datetime | None = None, limi
     return len(claimed)
 
 
-def _new_dossier_row(event: IncomingEvent, now: datetime) -> dict[str, Any]:
+def _new_dossier_row(event: IncomingEvent, now: str | None, stamp: Stamp) -> dict[str, Any]:
     return {
         "code": event.dossier_code,
         "citizen_national_id": event.citizen_national_id,
@@ -258,23 +304,23 @@ def _new_dossier_row(event: IncomingEvent, now: datetime) -> dict[str, Any]:
         "agency_code": event.agency_code,
         "procedure_name": event.procedure_name,
         "status": event.status,
-        "status_occurred_at": _NEVER,
+        "status_occurred_at": stamp(_NEVER),
         "status_event_id": "",
-        "received_at": event.received_at,
-        "due_at": event.due_at,
+        "received_at": stamp(event.received_at),
+        "due_at": stamp(event.due_at),
         "created_at": now,
         "updated_at": now,
     }
 
 
-def _event_row(event: IncomingEvent, dossier_id: int, now: datetime) -> dict[str, Any]:
+def _event_row(event: IncomingEvent, dossier_id: int, now: str | None, stamp: Stamp) -> dict[str, Any]:
     return {
         "event_id": event.event_id,
         "dossier_id": dossier_id,
         "status": event.status,
         "note": event.note,
-        "occurred_at": event.occurred_at,
-        "due_at": event.due_at,
+        "occurred_at": stamp(event.occurred_at),
+        "due_at": stamp(event.due_at),
         "ingested_at": now,
     }
 
