@@ -319,6 +319,11 @@ class PushSubscriptionPayload:
     )
 
 
+@strawberry.input(description="The push subscription to forget (its endpoint, as registered).")
+class UnregisterPushSubscriptionInput:
+    endpoint: str = strawberry.field(description="The push service URL of the browser's subscription.")
+
+
 @strawberry.input(description="A new announcement.")
 class PublishAnnouncementInput:
     title: str = strawberry.field(description="3 to 200 characters.")
@@ -428,6 +433,22 @@ class NotifyMutation:
             await service.register_push_subscription(
                 ctx.session, ctx.principal, input.endpoint, input.p256dh, input.auth
             )
+            return PushSubscriptionPayload(ok=True)
+        except UserInputError as error:
+            await ctx.session.rollback()
+            return PushSubscriptionPayload(ok=False, errors=user_errors(error, ctx.language))
+
+    @strawberry.mutation(
+        description="Stop Web Push to this browser for the signed-in account (on sign-out, or when the "
+        "resident turns push off). Another account's subscription is left alone; an unknown endpoint "
+        "is fine (ok: true)."
+    )
+    async def unregister_push_subscription(
+        self, info: Info, input: UnregisterPushSubscriptionInput
+    ) -> PushSubscriptionPayload:
+        ctx = info.context
+        try:
+            await service.unregister_push_subscription(ctx.session, ctx.principal, input.endpoint)
             return PushSubscriptionPayload(ok=True)
         except UserInputError as error:
             await ctx.session.rollback()

@@ -26,6 +26,10 @@ REGISTER_PUSH = """
 mutation($input: PushSubscriptionInput!) {
   registerPushSubscription(input: $input) { ok errors { field code } }
 }"""
+UNREGISTER_PUSH = """
+mutation($endpoint: String!) {
+  unregisterPushSubscription(input: {endpoint: $endpoint}) { ok errors { code } }
+}"""
 PREFERENCES = """
 mutation($kinds: [NotificationKind!]!) {
   setNotificationPreferences(input: {pushKinds: $kinds}) { preferences { pushKinds } errors { code } }
@@ -215,6 +219,28 @@ def test_gone_subscriptions_are_deleted_and_busy_push_services_are_retried(hub, 
         hub.database.url, "SELECT id FROM push_subscriptions WHERE endpoint = :e", {"e": endpoint}
     )
     assert rows == [] and push_service.attempts["gone"] == 1
+
+
+def test_an_unregistered_browser_gets_no_more_pushes(hub, gql, push_service):
+    cadre = staff(hub, gql, "cadre", "UBND-VUNGTAU")
+    author, other = register(gql)["accessToken"], register(gql)["accessToken"]
+    subscribe(gql, author, push_service, "signed-out")
+    subscribe(gql, author, push_service, "still-in")
+    endpoint = f"{push_service.base}/push/signed-out"
+    # Someone else cannot switch off another account's push; a visitor must sign in.
+    assert gql(UNREGISTER_PUSH, {"endpoint": endpoint}, token=other)["unregisterPushSubscription"]["ok"]
+    visitor = gql(UNREGISTER_PUSH, {"endpoint": endpoint})["unregisterPushSubscription"]
+    assert visitor == {"ok": False, "errors": [{"code": "UNAUTHENTICATED"}]}
+    count = "SELECT count(*) FROM push_subscriptions WHERE endpoint = :e"
+    assert query_db(hub.database.url, count, {"e": endpoint}) == [(1,)]
+    mine = gql(UNREGISTER_PUSH, {"endpoint": endpoint}, token=author)["unregisterPushSubscription"]
+    assert mine == {"ok": True, "errors": []}
+    assert query_db(hub.database.url, count, {"e": endpoint}) == [(0,)]
+    fb = submit(gql, author, categories(gql)["ROADS"]["id"])
+    gql(REPLY, {"input": {"id": fb["id"], "message": "Đã nhận."}}, token=cadre)
+    wait_for(lambda: push_service.received["still-in"], what="the push to the other browser")
+    time.sleep(0.5)
+    assert push_service.attempts["signed-out"] == 0
 
 
 def test_vapid_keys_come_from_the_environment_or_data_dir(hub: HubProcess, gql, new_hub):
