@@ -6,14 +6,24 @@
 
 What it measures, per N:
 - a real `citizen-hub serve` with N graphql-transport-ws connections, each subscribed to notificationReceived
-  of one account (the fan-out cost is per connection; one account keeps setting up N tokens cheap);
+  of one account (the fan-out cost is per connection; one account keeps setting up N tokens cheap). The hub
+  shares no work between subscribers of one account: each connection renders and encodes its own message,
+  as it would for N accounts. Not measured here: the dispatcher writing N inbox rows for N recipients;
 - a cadre replies to that account's feedback; from the moment the mutation is sent (so the commit is inside
-  the interval) until each subscriber holds the message: p50, p99 and the last one, over --rounds rounds;
-- the same payload broadcast to N clients by a bare `websockets` server (websockets.broadcast): the same
-  numbers, and the ratio last(hub) / last(bare). Target: at most 2 at N = 5000 on one process;
+  the interval) until each subscriber holds the message: p50, p99 and the last one, over --rounds rounds
+  (the median of the rounds' lasts; each round's last is printed too);
+- the message a hub subscriber received (its very bytes, binary frames like the hub's) broadcast to N
+  clients by a bare `websockets` server (websockets.broadcast) running in a process of its own, as the hub
+  does, triggered over a control connection: the same numbers, and the ratio last(hub) / last(bare).
+  Target: at most 2 at N = 5000 on one process;
 - the hub's resident memory with N idle subscriptions (target: under 500 MB at N = 5000).
 With --redis, process B (dispatcher lease holder) takes the mutation and process A holds the subscribers.
-Client and server share the machine (2 cores here), for the hub and the bare server alike.
+Client and servers share the machine (2 cores here), for the hub and the bare server alike.
+
+Changed on 26 Nov 2026 because the old way flattered the hub or the bare server: the bare server ran in the
+clients' own event loop (its broadcast and their reads took turns on one core, while the hub's process ran
+beside them: a slow baseline), and it sent a made-up payload of the size of a message without the
+`extensions` the hub adds, as text frames.
 """
 
 from __future__ import annotations
