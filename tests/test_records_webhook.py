@@ -205,3 +205,40 @@ def test_overlapping_batches_posted_at_once_store_each_event_once_with_the_right
         {"nid": nid},
     )
     assert sorted(rows) == sorted((code, "COMPLETED", len(statuses)) for code in codes)
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    lgsp_hub: HubProcess, lgsp_gql: GraphQLClient, issuer: LocalIssuer
+) -> None:
+    """Set-based ingest: a 100-event batch (50 new changes that move the due time, 50 replays) sends as many
+    SQL statements as a 2-event one, and every applied change has its outbox row."""
+    counts = []
+    for size in (1, 50):
+        nid = national_id()
+        verified_citizen(lgsp_hub, lgsp_gql, nid, issuer)
+        codes = [dossier_code() for _ in range(size)]
+        first = [event(code, nid, "RECEIVED", "2026-11-25T08:00:00+07:00") for code in codes]
+        ingest(lgsp_hub.url, first)
+        later = [
+            event(
+                code,
+                nid,
+                "SUPPLEMENT_REQUESTED",
+                "2026-11-26T08:00:00+07:00",
+                dueAt="2026-12-09T17:00:00+07:00",
+            )
+            for code in codes
+        ]
+        response = post_events(lgsp_hub.url, later + first)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"accepted": size, "duplicates": size}
+        counts.append(int(response.headers["x-sql-statements"]))
+        told = query_db(
+            lgsp_hub.database.url,
+            "SELECT count(*) FROM outbox_events o JOIN dossiers d ON d.id = o.subject_id "
+            "WHERE o.subject_type = 'Dossier' AND d.citizen_national_id = :nid",
+            {"nid": nid},
+        )
+        assert told[0][0] == 2 * size  # RECEIVED, then SUPPLEMENT_REQUESTED: each dossier's owner told twice
+    # Lock (upsert … RETURNING, owners included), events, outbox, state, moved due times.
+    assert counts[0] == counts[1] <= 5, counts
