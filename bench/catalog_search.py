@@ -228,10 +228,9 @@ async def run_backend(backend: str, count: int, rounds: int) -> dict[str, float]
         codes = [f"9.{rng.randrange(count):06d}" for _ in range(rounds)]
 
         async def search(session, i):
-            rows, total = await service.find_procedures(
+            return await service.find_procedures(
                 session, service.ProcedureFilter(search=SEARCHES[i % len(SEARCHES)]), 0, 20
             )
-            return rows, total
 
         async def exact(session, i):
             return await service.procedure_by_code(session, codes[i])
@@ -243,9 +242,8 @@ async def run_backend(backend: str, count: int, rounds: int) -> dict[str, float]
         matches = []
         async with factory() as session:
             for query in SEARCHES:
-                matches.append(
-                    (await service.find_procedures(session, service.ProcedureFilter(search=query), 0, 1))[1]
-                )
+                found = await service.find_procedures(session, service.ProcedureFilter(search=query), 0, 1)
+                matches.append(found.total or 0)
         await engine.dispose()
         print(f"\n{backend}: {count} procedures loaded in {load_seconds:.1f} s; {rounds} rounds each")
         print(

@@ -1,17 +1,20 @@
 """Public services catalogue: sectors, procedures (searchable), feedback categories, and the place lists.
 
-Thin: parse arguments, call server.catalog.service, map. A page of procedures costs a constant number of
-statements: count + page, then one batched statement each for the sectors, agencies and units it shows.
+Thin: parse arguments, call server.catalog.service, map. A page of procedures costs one statement (ranked
+page with its agencies, sectors and, when selected, the total; see server/catalog/search.py), plus one
+batched statement for the units it shows, if asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from enum import Enum
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import select
+from strawberry.types.nodes import SelectedField, Selection
 
 from graphql_schema.context import Context, Info
 from graphql_schema.places import AdministrativeUnit, Agency, UnitLevel, load_agency, localized
@@ -22,12 +25,13 @@ from graphql_schema.relay import (
     decode_offset_cursor,
     encode_offset_cursor,
     node_resolver,
-    offset_page_info,
     page_size,
     to_global_id,
 )
 from server.catalog import models, service
 from server.i18n import Lang
+
+T = TypeVar("T")
 
 
 @strawberry.enum(description="How far a procedure can be done online.")
@@ -82,17 +86,23 @@ class Procedure(Node):
     sector_pk: strawberry.Private[int]
     agency_pk: strawberry.Private[int]
 
+    # Set by a listing, which reads them with the page (one statement); else loaded per request, batched.
+    listed_sector: strawberry.Private[Sector | None] = None
+    listed_agency: strawberry.Private[Agency | None] = None
+
+    # Plain (not async) resolvers: a listed procedure answers at once, without an awaitable per item;
+    # otherwise they return the loader's awaitable, which the executor awaits.
     @strawberry.field(description="The sector it belongs to.")
-    async def sector(self, info: Info) -> Sector:
-        sector = await load_sector(info.context, self.sector_pk)
-        assert sector is not None  # a foreign key guarantees it
-        return sector
+    def sector(self, info: Info) -> Sector:
+        if self.listed_sector is not None:
+            return self.listed_sector
+        return _required(load_sector(info.context, self.sector_pk))  # type: ignore[return-value]
 
     @strawberry.field(description="The agency that carries it out.")
-    async def agency(self, info: Info) -> Agency:
-        agency = await load_agency(info.context, self.agency_pk)
-        assert agency is not None  # a foreign key guarantees it
-        return agency
+    def agency(self, info: Info) -> Agency:
+        if self.listed_agency is not None:
+            return self.listed_agency
+        return _required(load_agency(info.context, self.agency_pk))  # type: ignore[return-value]
 
     @classmethod
     def from_model(cls, procedure: models.Procedure, lang: Lang) -> Procedure:
@@ -126,7 +136,14 @@ class ProcedureEdge:
 class ProcedureConnection:
     edges: list[ProcedureEdge] = strawberry.field(description="The procedures of this page, in rank order.")
     page_info: PageInfo = strawberry.field(description="Where this page lies.")
-    total_count: int = strawberry.field(description="How many procedures match, on all pages.")
+    total: strawberry.Private[int | None]
+    wanted: strawberry.Private[service.ProcedureFilter]
+
+    @strawberry.field(description="How many procedures match, on all pages.")
+    def total_count(self, info: Info) -> int:
+        if self.total is not None:  # read with the page, when the query asked for it
+            return self.total
+        return service.count_procedures(info.context.session, self.wanted)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A kind of problem residents report (phản ánh), with its time limit.")
@@ -211,6 +228,39 @@ async def _category_node(info: Info, pk: int) -> FeedbackCategory | None:
     return await load_category(info.context, pk)
 
 
+class _Prefixed:
+    """A page row's agency or sector columns (`agency__name`, …) under the model's names (`name`, …)."""
+
+    __slots__ = ("_row", "_prefix")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+def _asks_for(info: Info, name: str) -> bool:
+    """Whether the field's selection names `name` (directly or through fragments)."""
+
+    def walk(selections: Sequence[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == name:
+                    return True
+            elif walk(selection.selections):
+                return True
+        return False
+
+    return any(walk(field.selections) for field in info.selected_fields)
+
+
+async def _required(loading: Awaitable[T | None]) -> T:
+    found = await loading
+    assert found is not None  # a foreign key guarantees it
+    return found
+
+
 # ---------------------------------------------------------------- root
 
 
@@ -262,17 +312,31 @@ class CatalogQuery:
             agency_id=decode_id_arg(agency_id, "Agency", "agencyId") if agency_id is not None else None,
             level=level.value if level else None,
         )
-        rows, total = await service.find_procedures(info.context.session, wanted, start, size)
-        lang = info.context.language
-        edges = [
-            ProcedureEdge(node=Procedure.from_model(row, lang), cursor=encode_offset_cursor(start + i))
-            for i, row in enumerate(rows)
-        ]
-        return ProcedureConnection(
-            edges=edges,
-            page_info=offset_page_info(start, edges, total),
-            total_count=total,
+        page = await service.find_procedures(
+            info.context.session, wanted, start, size, with_total=_asks_for(info, "totalCount")
         )
+        lang = info.context.language
+        agencies: dict[int, Agency] = {}
+        sectors: dict[int, Sector] = {}
+        edges = []
+        for i, row in enumerate(page.rows):
+            node = Procedure.from_model(row, lang)  # type: ignore[arg-type]  # a Row with the model's names
+            node.listed_agency = agencies.get(row.agency_id) or agencies.setdefault(
+                row.agency_id,
+                Agency.from_model(_Prefixed(row, "agency__"), lang),  # type: ignore[arg-type]
+            )
+            node.listed_sector = sectors.get(row.sector_id) or sectors.setdefault(
+                row.sector_id,
+                Sector.from_model(_Prefixed(row, "sector__"), lang),  # type: ignore[arg-type]
+            )
+            edges.append(ProcedureEdge(node=node, cursor=encode_offset_cursor(start + i)))
+        page_info = PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return ProcedureConnection(edges=edges, page_info=page_info, total=page.total, wanted=wanted)
 
     @strawberry.field(description="The procedure with this national code; null when the catalogue has none.")
     async def procedure(self, info: Info, code: str) -> Procedure | None:

@@ -16,11 +16,13 @@ from server.catalog.models import (
     Procedure,
     Sector,
 )
-from server.catalog.search import ProcedureFilter, find_procedures
+from server.catalog.search import ProcedureFilter, ProcedurePage, count_procedures, find_procedures
 from server.text import fold
 
 __all__ = [
     "ProcedureFilter",
+    "ProcedurePage",
+    "count_procedures",
     "find_procedures",
     "procedure_by_code",
     "procedure_counts",
