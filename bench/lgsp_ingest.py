@@ -13,6 +13,12 @@ same N rows into a table shaped like `dossier_events` in the same database with 
 (one transaction per batch, the same driver), and times that. It prints both rates in events per second and
 their ratio, and checks that every event was stored once and that every event has its outbox row.
 Target (issue 6, part 8): webhook rate >= 0.3 x bare insert rate.
+
+Last measured 2026-11-26 (docs/records.md, "Benchmark"): ratio 0.09-0.14 on SQLite and PostgreSQL, live or
+deferred dispatcher, after the set-based ingest (constant statements a batch, one JSON parameter each):
+target NOT met. The bare side writes one row an event; an applied event writes four (event, outbox row,
+dossier lock, dossier state), which on PostgreSQL alone cost ~9 ms server-side a batch against ~2.5 ms for
+the whole bare insert. The measurement itself is unchanged.
 """
 
 from __future__ import annotations
