@@ -1,11 +1,15 @@
 """The PWA's lists page on with "show more"; a cadre hands a report to another agency and marks one as a
-duplicate; Web Push is asked for only after a report or in Settings, and a notification's click opens its
-screen. Debian's Chromium (Playwright) against a real hub, axe-core on the new controls.
+duplicate; Web Push is asked for only after a report or in Settings, a notification's click opens its
+screen, and switching push off or signing out ends it for this browser on the hub too. Debian's Chromium
+(Playwright) against a real hub, axe-core on the new controls.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +18,7 @@ import pytest
 from tests.conftest import STRONG_PASSWORD, register, unique_phone
 from tests.feedback_helpers import VUNG_TAU, categories, submit
 from tests.pwa_support import axe_violations, browser_context, describe  # noqa: F401
-from tests.support import GraphQLClient, HubProcess
+from tests.support import GraphQLClient, HubProcess, query_db
 
 # Counts the page's calls of Notification.requestPermission (the real one still runs).
 COUNT_PERMISSION_REQUESTS = """
@@ -24,6 +28,31 @@ if (window.Notification) {
   Notification.requestPermission = (...args) => { window.__permissionRequests += 1; return ask(...args); };
 }
 """
+# Headless Chromium has no push service (pushManager.subscribe fails): this stands in for the browser's
+# side of one, keeping its subscription in localStorage so that it outlives a reload. The hub is not stubbed:
+# the PWA registers and unregisters through its real GraphQL API.
+FAKE_PUSH_SERVICE = """
+(() => {
+  const conf = %s, KEY = '__pushEndpoint';
+  const bytes = (b64) => Uint8Array.from(atob(b64.replace(/-/g, '+').replace(/_/g, '/')),
+    (c) => c.charCodeAt(0)).buffer;
+  const subscription = (endpoint) => ({ endpoint, getKey: (name) => bytes(conf[name]),
+    unsubscribe: async () => { localStorage.removeItem(KEY); return true; } });
+  PushManager.prototype.getSubscription = async function () {
+    const endpoint = localStorage.getItem(KEY);
+    return endpoint ? subscription(endpoint) : null;
+  };
+  PushManager.prototype.subscribe = async function () {
+    localStorage.setItem(KEY, conf.base + crypto.randomUUID());
+    return subscription(localStorage.getItem(KEY));
+  };
+})();
+"""
+BROWSER_ENDPOINT = "() => localStorage.getItem('__pushEndpoint')"
+SIGNED_OUT = """() => new Promise((resolve, reject) => { const r = indexedDB.open('citizen-hub');
+  r.onerror = reject;
+  r.onsuccess = () => { const get = r.result.transaction('kv').objectStore('kv').get('refreshToken');
+  get.onsuccess = () => resolve(get.result === undefined); }; })"""
 LINKS = "(sel) => [...document.querySelectorAll(sel)].map((a) => a.getAttribute('href'))"
 SETTLED = "() => !document.querySelector('main').textContent.includes('Đang tải')"
 H1_IS = "(n) => document.querySelector('main h1').textContent === n"
@@ -223,3 +252,87 @@ def test_a_notification_click_opens_the_screen_it_is_about(
     page.wait_for_selector("main h2#tl-h")  # the report's page, with its timeline
     assert page.evaluate(shown) == 0  # and the notification is gone
     assert PAGE_ERRORS == []
+
+
+def fake_push_keys(base: str) -> dict[str, str]:
+    """A subscription's keys as a browser makes them: a P-256 public point and a 16-byte secret."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key()
+    raw = point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return {
+        "base": base,
+        "p256dh": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "auth": base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="),
+    }
+
+
+def test_push_off_and_sign_out_end_push_to_this_browser_on_the_hub(
+    browser_context: Any,  # noqa: F811
+    hub: HubProcess,
+    gql: GraphQLClient,
+) -> None:
+    """A shared phone: switching push off, or signing out, leaves the hub no subscription for this browser."""
+    context = browser_context
+    context.grant_permissions(["notifications"], origin=hub.url)
+    base = f"http://127.0.0.1:9/push/{uuid.uuid4()}/"  # loopback: the hub accepts http there
+    page = context.new_page()
+    page.add_init_script(FAKE_PUSH_SERVICE % json.dumps(fake_push_keys(base)))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"{e} (at {page.url})"))
+
+    def on_hub() -> list[str]:
+        rows = query_db(
+            hub.database.url,
+            "SELECT endpoint FROM push_subscriptions WHERE endpoint LIKE :b",
+            {"b": base + "%"},
+        )
+        return [row[0] for row in rows]
+
+    def switch_push(on: bool) -> None:
+        toggle = page.get_by_label("Nhận thông báo đẩy trên thiết bị này")
+        toggle.check() if on else toggle.uncheck()
+        status = "Đã bật thông báo đẩy." if on else "Đã tắt thông báo đẩy."
+        page.locator("main [role=status]").get_by_text(status).wait_for()
+
+    phone = unique_phone()
+    register(gql, phone=phone)
+    sign_in(page, hub, phone, "/settings")
+    switch_push(True)
+    first = page.evaluate(BROWSER_ENDPOINT)
+    assert first.startswith(base) and on_hub() == [first]  # the PWA registered the browser's subscription
+    assert axe_violations(page) == [], describe(axe_violations(page))
+    switch_push(False)
+    assert page.evaluate(BROWSER_ENDPOINT) is None  # the browser's subscription ended
+    assert on_hub() == []  # and the hub no longer has it
+
+    # Sign-out: even when the browser no longer hands out the subscription (dropped by the push service,
+    # permission withdrawn), the endpoint the PWA registered is unregistered.
+    switch_push(True)
+    second = page.evaluate(BROWSER_ENDPOINT)
+    assert on_hub() == [second]
+    page.evaluate("() => localStorage.removeItem('__pushEndpoint')")
+    sign_out(page, hub)
+    assert on_hub() == []
+    assert page.evaluate(SIGNED_OUT)
+    nav(page, "/settings")  # the next person on this phone starts with push off
+    assert not page.get_by_label("Nhận thông báo đẩy trên thiết bị này").is_checked()
+
+    # Offline, sign-out still completes; the browser's subscription ends, so the push service will refuse the
+    # hub's next message to it (and the hub drops a subscription that is gone).
+    sign_in(page, hub, phone, "/settings")
+    switch_push(True)
+    third = page.evaluate(BROWSER_ENDPOINT)
+    nav(page, "/me")
+    context.set_offline(True)
+    try:
+        page.get_by_role("button", name="Đăng xuất").click()
+        page.wait_for_url(hub.url + "/")
+        page.wait_for_function(SIGNED_OUT)
+        assert page.evaluate(BROWSER_ENDPOINT) is None
+    finally:
+        context.set_offline(False)
+    assert on_hub() == [third]  # nobody could tell the hub: it learns from the push service
+    assert errors == []
+    page.close()

@@ -70,3 +70,5 @@ export const DOSSIERS = `query Dossiers($first: Int, $after: String) { viewer { 
 export const PUSH_KEY = `query PushKey { webPushPublicKey }`;
 
 export const REGISTER_PUSH = `mutation RegisterPush($input: PushSubscriptionInput!) { registerPushSubscription(input: $input) { ok errors { field message code } } }`;
+
+export const UNREGISTER_PUSH = `mutation UnregisterPush($input: UnregisterPushSubscriptionInput!) { unregisterPushSubscription(input: $input) { ok errors { field message code } } }`;

@@ -88,7 +88,13 @@ export function me() {
   }
 }
 
+// Push to this browser ends before the tokens go, so a shared phone stops getting the previous person's
+// messages. Best effort and never more than a few seconds: offline, sign-out completes all the same.
+const PUSH_OFF_WAIT_MS = 3000;
+
 async function signOut() {
+  const pushOff = import('../push.js').then((push) => push.disablePush({ signingOut: true })).catch(() => {});
+  await Promise.race([pushOff, new Promise((resolve) => { setTimeout(resolve, PUSH_OFF_WAIT_MS); })]);
   const refreshToken = await kv.get('refreshToken');
   if (refreshToken) await mutate(LOGOUT, { input: { refreshToken } }).catch(() => {});
   await endSession();
@@ -114,7 +120,7 @@ export async function settings() {
   push.addEventListener('change', async () => {
     const { enablePush, disablePush } = await import('../push.js');
     if (!push.checked) {
-      await disablePush();
+      await disablePush().catch(() => {}); // the browser's subscription is gone; the hub is told at sign-out
       status.textContent = t('pushOff');
       return;
     }
