@@ -103,3 +103,36 @@ def test_a_search_pages_through_every_match_once(gql: GraphQLClient) -> None:
 
 def test_a_query_without_words_lists_everything(gql: GraphQLClient) -> None:
     assert search(gql, " ,. ")["totalCount"] == search(gql, "")["totalCount"] >= 200
+
+
+def test_a_listed_page_without_total_has_the_same_procedures_agencies_and_sectors(gql: GraphQLClient) -> None:
+    # The list reads agencies and sectors with the page, and skips the count when totalCount is not
+    # selected: what a client sees must not change.
+    lean = gql(
+        """query($s: String) { procedures(search: $s, first: 5) {
+             edges { node { code agency { code name } sector { code name } } }
+             pageInfo { hasNextPage endCursor } } }""",
+        {"s": "giay phep"},
+    )["procedures"]
+    assert lean["pageInfo"]["hasNextPage"] is True
+    assert [edge["node"]["code"] for edge in lean["edges"]] == codes(gql, "giay phep")[:5]
+    for edge in lean["edges"]:
+        node = edge["node"]
+        alone = gql(
+            "query($c: String!) { procedure(code: $c) { agency { code name } sector { code name } } }",
+            {"c": node["code"]},
+        )["procedure"]
+        assert (node["agency"], node["sector"]) == (alone["agency"], alone["sector"])
+    # totalCount asked through a fragment is still counted
+    counted = gql(
+        """query($s: String) { procedures(search: $s, first: 1) { ...Total } }
+           fragment Total on ProcedureConnection { totalCount }""",
+        {"s": "giay phep"},
+    )["procedures"]
+    assert counted["totalCount"] == search(gql, "giay phep")["totalCount"] > 5
+    last = gql(
+        """query($s: String, $after: String) { procedures(search: $s, first: 100, after: $after) {
+             edges { cursor } pageInfo { hasNextPage } } }""",
+        {"s": "giay phep", "after": lean["pageInfo"]["endCursor"]},
+    )["procedures"]
+    assert len(last["edges"]) == counted["totalCount"] - 5 and last["pageInfo"]["hasNextPage"] is False
