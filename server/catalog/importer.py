@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.models import Agency, Procedure, Sector
@@ -437,6 +437,10 @@ async def import_records(
         await session.execute(insert(Procedure), inserts)
     if updates:
         await session.execute(update(Procedure), updates)
+    if (inserts or updates) and session.bind.dialect.name == "sqlite":
+        # The triggers wrote the full-text index row by row, into many small segments that every prefix
+        # query then merges; merged into one, a short prefix ("giay ph") is read about 2x faster.
+        await session.execute(text("INSERT INTO procedures_fts(procedures_fts) VALUES('optimize')"))
     result.created, result.updated = len(inserts), len(updates)
     return result
 
