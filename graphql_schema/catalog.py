@@ -115,12 +115,13 @@ class Procedure(Node):
             processing_time=procedure.processing_time,
             processing_days=procedure.processing_days,
             fee=procedure.fee,
+            # A listing reads these columns only when the query selects them (see _unread_columns).
             required_documents=[
                 RequiredDocument(name=d["name"], quantity=int(d.get("quantity", 1)))
-                for d in procedure.required_documents
+                for d in getattr(procedure, "required_documents", ())
             ],
-            steps=list(procedure.steps),
-            legal_basis=list(procedure.legal_basis),
+            steps=list(getattr(procedure, "steps", ())),
+            legal_basis=list(getattr(procedure, "legal_basis", ())),
             updated_at=procedure.updated_at,
             sector_pk=procedure.sector_id,
             agency_pk=procedure.agency_id,
@@ -251,6 +252,34 @@ def _asks_for(info: Info, name: str) -> bool:
     return any(walk(field.selections) for field in info.selected_fields)
 
 
+# Procedure fields backed by a JSON column a listing may leave unread.
+_LIST_COLUMNS = {"requiredDocuments": "required_documents", "steps": "steps", "legalBasis": "legal_basis"}
+
+
+def _unread_columns(info: Info) -> frozenset[str]:
+    """The JSON columns of procedures that this `procedures` selection never shows (edges → node, through
+    fragments); anything else than that shape reads them all."""
+    shown: set[str] = set()
+
+    def fields(selections: Sequence[Selection]) -> list[SelectedField]:
+        found: list[SelectedField] = []
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                found.append(selection)
+            else:
+                found.extend(fields(selection.selections))
+        return found
+
+    for connection in info.selected_fields:
+        for edges in fields(connection.selections):
+            if edges.name != "edges":
+                continue
+            for node in fields(edges.selections):
+                if node.name == "node":
+                    shown.update(field.name for field in fields(node.selections))
+    return frozenset(column for name, column in _LIST_COLUMNS.items() if name not in shown)
+
+
 async def _required(loading: Awaitable[T | None]) -> T:
     found = await loading
     assert found is not None  # a foreign key guarantees it
@@ -309,7 +338,12 @@ class CatalogQuery:
             level=level.value if level else None,
         )
         page = await service.find_procedures(
-            info.context.session, wanted, start, size, with_total=_asks_for(info, "totalCount")
+            info.context.session,
+            wanted,
+            start,
+            size,
+            with_total=_asks_for(info, "totalCount"),
+            omit=_unread_columns(info),
         )
         lang = info.context.language
         agencies: dict[int, Agency] = {}

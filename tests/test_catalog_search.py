@@ -136,3 +136,23 @@ def test_a_listed_page_without_total_has_the_same_procedures_agencies_and_sector
         {"s": "giay phep", "after": lean["pageInfo"]["endCursor"]},
     )["procedures"]
     assert len(last["edges"]) == counted["totalCount"] - 5 and last["pageInfo"]["hasNextPage"] is False
+
+
+def test_a_listing_shows_documents_steps_and_legal_basis_asked_through_fragments(gql: GraphQLClient) -> None:
+    # A listing leaves unselected JSON columns unread; asked for through fragments, they must be there.
+    listed = gql(
+        """query($s: String) { procedures(search: $s, first: 3) { edges { ...Edge } } }
+           fragment Edge on ProcedureEdge { node { code ... on Procedure { ...Lists } } }
+           fragment Lists on Procedure { steps legalBasis requiredDocuments { name quantity } }""",
+        {"s": "dang ky khai sinh"},
+    )["procedures"]["edges"]
+    assert listed
+    for edge in listed:
+        node = edge["node"]
+        alone = gql(
+            "query($c: String!) { procedure(code: $c) {"
+            " steps legalBasis requiredDocuments { name quantity } } }",
+            {"c": node["code"]},
+        )["procedure"]
+        assert alone["steps"] and alone["requiredDocuments"]
+        assert {k: node[k] for k in alone} == alone

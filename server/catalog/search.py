@@ -74,6 +74,10 @@ PAGE_COLUMNS = [
 ]
 
 
+# Procedure columns a page may leave out when its reader does not show them.
+OMITTABLE = frozenset({"required_documents", "steps", "legal_basis"})
+
+
 class _RankIndexed(Alias):
     """`procedures AS hits INDEXED BY ix_procedures_search_rank` on SQLite: ranking then reads narrow index
     entries (id, code, search_name, filters) for every candidate, not the wide rows with documents and
@@ -194,7 +198,7 @@ def _rank_keys(shape: _Shape, source: Any) -> list[Any]:
 
 
 @lru_cache(maxsize=256)
-def _page_statement(shape: _Shape, with_total: bool) -> Select[Any]:
+def _page_statement(shape: _Shape, with_total: bool, omit: frozenset[str]) -> Select[Any]:
     """The page (parameters `offset`, `limit`): candidates ranked over narrow index entries, the page's ids
     (one past its end, to tell whether more follow) joined to their wide rows, agencies and sectors.
     The total: on PostgreSQL a window count over the ranked candidates (measured cheaper there than a CTE
@@ -212,7 +216,7 @@ def _page_statement(shape: _Shape, with_total: bool) -> Select[Any]:
         .limit(bindparam("limit", type_=Integer))
         .subquery("ranked")
     )
-    columns: list[Any] = [*PAGE_COLUMNS]
+    columns: list[Any] = [column for column in PAGE_COLUMNS if column.name not in omit]
     if window:
         columns.append(ranked.c.total)
     elif with_total:
@@ -252,9 +256,16 @@ def _count_statement(shape: _Shape) -> Any:
 
 
 async def find_procedures(
-    session: AsyncSession, wanted: ProcedureFilter, offset: int, limit: int, *, with_total: bool = True
+    session: AsyncSession,
+    wanted: ProcedureFilter,
+    offset: int,
+    limit: int,
+    *,
+    with_total: bool = True,
+    omit: frozenset[str] = frozenset(),
 ) -> ProcedurePage:
     """One page of matching procedures, whether more follow, and (`with_total`) how many match in all.
+    `omit`: wide columns of OMITTABLE the caller will not read (JSON lists: decoding them is per row work).
 
     One statement (see _page_statement); only a page past the end costs a plain count as well.
     """
@@ -263,7 +274,7 @@ async def find_procedures(
         return ProcedurePage([], False, await count_procedures(session, wanted) if with_total else None)
     shape = _shape(dialect, wanted)
     values = {**_parameters(dialect, wanted), "offset": offset, "limit": limit + 1}
-    rows = list((await session.execute(_page_statement(shape, with_total), values)).all())
+    rows = list((await session.execute(_page_statement(shape, with_total, omit & OMITTABLE), values)).all())
     if rows:
         return ProcedurePage(rows[:limit], len(rows) > limit, rows[0].total if with_total else None)
     if not with_total:
