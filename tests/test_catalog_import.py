@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 
-from tests.support import GraphQLClient, HubProcess, _run_in_thread
+from tests.support import POSTGRES_URL, GraphQLClient, HubProcess, _run_in_thread, hub_command, query_db
 
 PROCEDURE = """query($code: String!) { procedure(code: $code) {
   code name level processingTime processingDays fee requiredDocuments { name quantity } steps legalBasis
@@ -166,3 +168,57 @@ def test_responsible_agency_route_then_parent_then_default(hub: HubProcess) -> N
 
     _run_in_thread(run)
     assert found == {"ward": "UBND-VUNGTAU", "other": "SXD", "none": "SXD", "missing": None}
+
+
+def _as_postgres(hub: HubProcess, *statements: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{hub.database.name}")
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    _run_in_thread(run)
+
+
+def test_an_app_role_that_does_not_own_the_tables_can_import(hub: HubProcess, tmp_path: Path) -> None:
+    """Production often runs the app as a role with table privileges only: the importer's optional
+    GIN pending-list merge (owner only) must not make the import fail."""
+    if hub.database.backend != "postgresql":
+        pytest.skip("table ownership and roles are PostgreSQL's; run with TEST_DATABASE=postgresql")
+    role = f"hub_app_{uuid.uuid4().hex[:8]}"
+    _as_postgres(
+        hub,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    )
+    try:
+        path = tmp_path / "export.json"
+        record = {
+            "code": "TEST.ROLE.001",
+            "name": "Thủ tục nhập bởi vai trò ứng dụng",
+            "sectorCode": "HOTICH",
+            "agencyCode": "SNNMT",
+            "processingTime": "05 ngày làm việc",
+        }
+        path.write_text(json.dumps({"procedures": [record]}, ensure_ascii=False), encoding="utf-8")
+        url = hub.database.url.replace("://postgres@", f"://{role}@", 1)
+        assert f"://{role}@" in url
+        done = subprocess.run(
+            [*hub_command(), "import-catalog", str(path)],
+            env={**hub.full_env(), "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "1 created" in done.stdout
+        stored = query_db(hub.database.url, "SELECT name FROM procedures WHERE code = 'TEST.ROLE.001'")
+        assert stored == [("Thủ tục nhập bởi vai trò ứng dụng",)]
+    finally:
+        _as_postgres(hub, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
