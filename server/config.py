@@ -125,6 +125,7 @@ class Settings:
     vapid_subject: str | None = None
     push_ttl_seconds: int = 86400
     push_backoff_seconds: float = 1.0
+    push_max_attempts: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -221,7 +222,10 @@ def _notify_settings(env: Mapping[str, str]) -> dict[str, object]:
         "vapid_subject": env.get("VAPID_SUBJECT") or None,
         "push_ttl_seconds": _int(env, "PUSH_TTL_SECONDS", 86400),
         "push_backoff_seconds": _float(env, "PUSH_BACKOFF_SECONDS", 1.0),
+        "push_max_attempts": _int(env, "PUSH_MAX_ATTEMPTS", 5),
     }
     if values["dispatch_poll_seconds"] <= 0 or values["dispatch_lease_seconds"] <= 0:  # type: ignore[operator]
         raise SettingsError("DISPATCH_POLL_SECONDS and DISPATCH_LEASE_SECONDS must be positive")
+    if values["push_max_attempts"] < 1 or values["push_backoff_seconds"] <= 0:  # type: ignore[operator]
+        raise SettingsError("PUSH_MAX_ATTEMPTS and PUSH_BACKOFF_SECONDS must be positive")
     return values

@@ -258,3 +258,63 @@ def test_vapid_keys_come_from_the_environment_or_data_dir(hub: HubProcess, gql, 
     # Generated on first start, kept in DATA_DIR: the same key after a restart.
     assert (hub.data_dir / "keys" / "vapid-private.pem").exists()
     assert len(unb64url(gql("{ webPushPublicKey }")["webPushPublicKey"])) == 65
+
+
+def owed_pushes(url: str, endpoint: str) -> list[tuple[Any, ...]]:
+    """The push_deliveries rows still owed to one browser: (attempts, last_error)."""
+    return query_db(
+        url,
+        "SELECT d.attempts, d.last_error FROM push_deliveries d"
+        " JOIN push_subscriptions s ON s.id = d.subscription_id WHERE s.endpoint = :e",
+        {"e": endpoint},
+    )
+
+
+def test_a_push_service_down_twice_gets_the_push_exactly_once(hub, gql, push_service):
+    cadre = staff(hub, gql, "cadre", "UBND-VUNGTAU")
+    author = register(gql, language="EN")["accessToken"]
+    subscribe(gql, author, push_service, "twice-down")
+    push_service.script["twice-down"] = [503, 503]
+    fb = submit(gql, author, categories(gql)["ROADS"]["id"])
+    gql(REPLY, {"input": {"id": fb["id"], "message": "Đã nhận."}}, token=cadre)
+    wait_for(lambda: push_service.received["twice-down"], timeout=20, what="the push after two 503s")
+    endpoint = f"{push_service.base}/push/twice-down"
+    wait_for(lambda: not owed_pushes(hub.database.url, endpoint), what="the delivery row to go")
+    time.sleep(1)  # a wrongly repeated send would arrive now
+    received = push_service.received["twice-down"]
+    assert push_service.attempts["twice-down"] == 3 and len(received) == 1
+    assert received[0]["message"]["title"] == f"The agency replied to {fb['referenceCode']}"
+
+
+def test_a_pending_push_survives_a_restart_of_the_hub(new_hub, push_service):
+    # Long enough a backoff that the hub is stopped between two attempts; short enough to keep the test quick.
+    hub = new_hub({"PUSH_BACKOFF_SECONDS": "3", "DISPATCH_POLL_SECONDS": "0.2"})
+    gql = GraphQLClient(hub.url)
+    try:
+        cadre = staff(hub, gql, "cadre", "UBND-VUNGTAU")
+        author = register(gql, language="EN")["accessToken"]
+        subscribe(gql, author, push_service, "restart")
+        endpoint = f"{push_service.base}/push/restart"
+        push_service.script["restart"] = [503] * 100
+        fb = submit(gql, author, categories(gql)["ROADS"]["id"])
+        gql(REPLY, {"input": {"id": fb["id"], "message": "Đã nhận."}}, token=cadre)
+        wait_for(
+            lambda: [r for r in owed_pushes(hub.database.url, endpoint) if r[0] >= 1],
+            timeout=20,
+            what="a failed first attempt",
+        )
+        hub.stop()
+        # The hub is gone; what it still owes is in the database, not in its memory.
+        assert owed_pushes(hub.database.url, endpoint) == [(1, "HTTP 503")]
+        assert push_service.received["restart"] == []
+        push_service.script["restart"] = []  # the push service is back
+        hub.start()
+        got = wait_for(
+            lambda: push_service.received["restart"], timeout=20, what="the push after the restart"
+        )
+        assert got[0]["message"]["title"] == f"The agency replied to {fb['referenceCode']}"
+        wait_for(lambda: not owed_pushes(hub.database.url, endpoint), what="the delivery row to go")
+        time.sleep(1)
+        assert len(push_service.received["restart"]) == 1
+    finally:
+        gql.close()

@@ -2,9 +2,11 @@
 
 Two steps, each its own transaction, each marked on the event, so a crash anywhere loses nothing:
 1. materialise: resolve the event's audience, insert one notification per recipient (the unique
-   (event_id, account_id) constraint makes a repeat insert nothing), set `dispatched_at`;
-2. deliver: publish the notifications to live subscribers (this process, or every process through Redis)
-   and queue their push messages, set `delivered_at`. After a crash step 2 runs again: delivery is at
+   (event_id, account_id) constraint makes a repeat insert nothing) and, for each new notification, one
+   `push_deliveries` row per browser subscription that should get it (server/notify/push_worker.py sends
+   them), set `dispatched_at`;
+2. deliver: publish the notifications to live subscribers (this process, or every process through Redis),
+   set `delivered_at`. After a crash step 2 runs again: delivery is at
    least once, while the inbox holds exactly one notification per recipient and event.
 
 One dispatcher runs at a time across processes: it holds a lease row (`dispatcher_leases`), renewed while
@@ -27,21 +29,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db import utcnow
-from server.identity.models import Account
 from server.notify import audience as audiences
-from server.notify import texts
 from server.notify.fanout import Fanout
 from server.notify.models import (
     DispatcherLease,
     Notification,
     NotificationPreference,
     OutboxEvent,
+    PushDelivery,
     PushSubscription,
 )
 from server.notify.outbox import Audience
 
 if TYPE_CHECKING:
-    from server.notify.webpush import PushSender
+    from server.notify.push_worker import PushWorker
 
 log = logging.getLogger("citizen_hub.notify")
 LEASE_NAME = "outbox"
@@ -54,7 +55,7 @@ class Dispatcher:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         fanout: Fanout,
-        pusher: PushSender | None,
+        push_worker: PushWorker | None,
         *,
         base_url: str,
         poll_seconds: float = 1.0,
@@ -63,7 +64,7 @@ class Dispatcher:
     ) -> None:
         self.session_factory = session_factory
         self.fanout = fanout
-        self.pusher = pusher
+        self.push_worker = push_worker
         self.base_url = base_url
         self.poll = poll_seconds
         self.delay = timedelta(seconds=delay_seconds)
@@ -146,12 +147,60 @@ class Dispatcher:
                 for pk in sorted(recipients)
                 if (event.id, pk) not in existing
             ]
+        created: dict[int, list[tuple[int, int]]] = {}  # event id -> its new (notification, account) ids
+        returning = insert(Notification).returning(
+            Notification.id, Notification.account_id, Notification.event_id, sort_by_parameter_order=True
+        )
         for start in range(0, len(rows), CHUNK):
-            await session.execute(insert(Notification), rows[start : start + CHUNK])
+            for pk, account_id, event_id in (
+                await session.execute(returning, rows[start : start + CHUNK])
+            ).all():
+                created.setdefault(event_id, []).append((pk, account_id))
+        # Most hubs have few push subscriptions: one cheap look saves a query per event.
+        if created and await session.scalar(select(PushSubscription.id).limit(1)) is not None:
+            for event in events:
+                if event.id in created:
+                    await self._owe_pushes(session, event, created[event.id])
         now = utcnow()
         for event in events:
             event.dispatched_at = now
         await session.commit()
+        if created and self.push_worker is not None:
+            self.push_worker.wake()
+
+    async def _owe_pushes(
+        self, session: AsyncSession, event: OutboxEvent, new: list[tuple[int, int]]
+    ) -> None:
+        """One push_deliveries row per (new notification, subscription of its recipient that wants it).
+
+        Only notifications created in this transaction: a replayed event pushes nothing twice.
+        """
+        urgent = bool(event.audience.get("urgent"))
+        notification_of = {account_id: pk for pk, account_id in new}
+        accounts = sorted(notification_of)
+        now = utcnow()
+        for start in range(0, len(accounts), CHUNK):
+            chunk = accounts[start : start + CHUNK]
+            query = select(PushSubscription.id, PushSubscription.account_id).where(
+                PushSubscription.account_id.in_(chunk)
+            )
+            if not urgent:  # EMERGENCY pushes whatever the preferences say
+                muted = select(NotificationPreference.account_id).where(
+                    NotificationPreference.kind == event.kind, NotificationPreference.push.is_(False)
+                )
+                query = query.where(PushSubscription.account_id.not_in(muted))
+            owed = [
+                {
+                    "notification_id": notification_of[account_id],
+                    "subscription_id": sub_id,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for sub_id, account_id in (await session.execute(query)).all()
+            ]
+            if owed:
+                await session.execute(insert(PushDelivery), owed)
 
     # ------------------------------------------------------------ step 2
 
@@ -164,10 +213,6 @@ class Dispatcher:
         )
         for event_id, account_id, pk in rows.all():
             pairs[event_id].append((account_id, pk))
-        # Most hubs have few push subscriptions: one cheap look saves a query per event.
-        pushing = (
-            self.pusher is not None and await session.scalar(select(PushSubscription.id).limit(1)) is not None
-        )
         for event in events:
             recipients = pairs[event.id]
             message = {
@@ -182,34 +227,10 @@ class Dispatcher:
                 "recipients": [[account_id, pk] for account_id, pk in recipients],
             }
             await self.fanout.publish(message)
-            if pushing and recipients:
-                await self._queue_pushes(session, event, [account_id for account_id, _ in recipients])
         now = utcnow()
         for event in events:
             event.delivered_at = now
         await session.commit()
-
-    async def _queue_pushes(self, session: AsyncSession, event: OutboxEvent, account_ids: list[int]) -> None:
-        from server.notify.webpush import PushJob
-
-        assert self.pusher is not None
-        urgent = bool(event.audience.get("urgent"))
-        for start in range(0, len(account_ids), CHUNK):
-            chunk = account_ids[start : start + CHUNK]
-            query = (
-                select(PushSubscription, Account.language)
-                .join(Account, Account.id == PushSubscription.account_id)
-                .where(PushSubscription.account_id.in_(chunk))
-            )
-            if not urgent:  # EMERGENCY pushes whatever the preferences say
-                muted = select(NotificationPreference.account_id).where(
-                    NotificationPreference.kind == event.kind, NotificationPreference.push.is_(False)
-                )
-                query = query.where(PushSubscription.account_id.not_in(muted))
-            link = texts.link(event.subject_type, event.subject_id, self.base_url)
-            for sub, language in (await session.execute(query)).all():
-                title, _body = texts.render(event.kind, event.payload, "en" if language == "EN" else "vi")
-                self.pusher.submit(PushJob(sub.id, sub.endpoint, sub.p256dh, sub.auth, title, link, urgent))
 
     # ------------------------------------------------------------ lease
 

@@ -120,3 +120,27 @@ class DispatcherLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PushDelivery(Base):
+    """A push message still owed to one browser: written with the notification rows (dispatch step 1),
+    deleted once the push service accepted it (or the subscription is gone, or it was given up on).
+    A restart loses nothing: the push worker picks up whatever rows are due."""
+
+    __tablename__ = "push_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a worker may (next) try it. A worker claims a row by moving this past its send's end, so a
+    # crashed worker's claim simply falls due again.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("notification_id", "subscription_id", name="uq_push_deliveries_notification"),
+    )

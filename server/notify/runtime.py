@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from py_vapid import Vapid02
-from sqlalchemy import delete
 
 from server.hub import Hub
 from server.notify.dispatcher import Dispatcher
 from server.notify.fanout import Fanout
-from server.notify.models import PushSubscription
 from server.notify.outbox import register_waker
+from server.notify.push_worker import PushWorker
 from server.notify.webpush import PushSender, load_vapid, public_key_b64url
 
 
@@ -22,7 +21,7 @@ from server.notify.webpush import PushSender, load_vapid, public_key_b64url
 class Notifier:
     fanout: Fanout
     dispatcher: Dispatcher
-    pusher: PushSender
+    pusher: PushWorker
     vapid: Vapid02
 
     @property
@@ -55,18 +54,18 @@ async def notify_runtime(hub: Hub) -> AsyncIterator[Notifier]:
     settings = hub.settings
     fanout = Fanout(hub.redis, settings.redis_prefix)
     vapid = vapid_keys(hub)
-
-    async def forget_subscription(subscription_id: int) -> None:
-        async with hub.session_factory() as session:
-            await session.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
-            await session.commit()
-
-    pusher = PushSender(
+    sender = PushSender(
         vapid,
         vapid_subject(settings.vapid_subject, settings.public_base_url),
-        forget_subscription,
         ttl_seconds=settings.push_ttl_seconds,
+    )
+    pusher = PushWorker(
+        hub.session_factory,
+        sender,
+        base_url=settings.public_base_url,
+        poll_seconds=settings.dispatch_poll_seconds,
         backoff_seconds=settings.push_backoff_seconds,
+        max_attempts=settings.push_max_attempts,
     )
     dispatcher = Dispatcher(
         hub.session_factory,

@@ -1,9 +1,10 @@
-"""Web Push (RFC 8030/8291/8292): VAPID keys and a sender that works off the request path.
+"""Web Push (RFC 8030/8291/8292): VAPID keys and the sender of one message.
 
 Keys: VAPID_PRIVATE_KEY (PEM, or the raw key in base64url) when given, else
 DATA_DIR/keys/vapid-private.pem, made on first start.
 Messages are encrypted with aes128gcm, carry a TTL, and use urgency "high" for urgent events (EMERGENCY).
-A subscription answered 404 or 410 is gone and is deleted; 429 and 5xx are retried with backoff.
+What to do with the answer (delete, retry later, give up) is the push worker's business
+(server/notify/push_worker.py), which keeps what is owed in the `push_deliveries` table.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import contextlib
 import logging
 import os
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import orjson
@@ -24,7 +26,8 @@ from py_vapid import Vapid02
 
 log = logging.getLogger("citizen_hub.push")
 
-MAX_ATTEMPTS = 5
+SEND_TIMEOUT = 10
+MAX_DELAY = 3600.0  # the longest wait between two attempts, whatever Retry-After says
 
 
 def b64url(data: bytes) -> str:
@@ -65,6 +68,7 @@ def public_key_b64url(vapid: Vapid02) -> str:
 
 @dataclass(frozen=True)
 class PushJob:
+    delivery_id: int
     subscription_id: int
     endpoint: str
     p256dh: str
@@ -72,65 +76,68 @@ class PushJob:
     title: str
     link: str
     urgent: bool
-    attempt: int = 0
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What the push service said: delivered, gone (404/410), or retry (429, 5xx, network) or refused."""
+
+    status: int | None
+    retry_after: float | None = None
+    error: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and self.status < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status in (404, 410)
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def backoff_delay(attempts: int, base: float, retry_after: float | None, cap: float = MAX_DELAY) -> float:
+    """Exponential backoff with a little jitter, at most `cap`; never sooner than Retry-After asks."""
+    delay = min(base * (2 ** max(attempts - 1, 0)) * (1 + random.random() / 4), cap)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
 
 
 class PushSender:
-    """A queue and a few workers that send push messages, retrying what the push service asks to retry."""
+    """Sends one push message (pywebpush, in a worker thread) and reports what the push service said."""
 
-    def __init__(
-        self,
-        vapid: Vapid02,
-        subject: str,
-        on_gone: Callable[[int], Awaitable[None]],
-        *,
-        ttl_seconds: int = 24 * 3600,
-        workers: int = 4,
-        backoff_seconds: float = 1.0,
-    ) -> None:
+    def __init__(self, vapid: Vapid02, subject: str, *, ttl_seconds: int = 24 * 3600) -> None:
         self.vapid = vapid
         self.subject = subject
-        self.on_gone = on_gone
         self.ttl = ttl_seconds
-        self.backoff = backoff_seconds
-        self.queue: asyncio.Queue[PushJob] = asyncio.Queue()
-        self._workers = workers
-        self._tasks: list[asyncio.Task[None]] = []
-        self._retries: set[asyncio.Task[None]] = set()
 
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._work(), name=f"push-{i}") for i in range(self._workers)]
-
-    async def stop(self) -> None:
-        for task in [*self._tasks, *self._retries]:
-            task.cancel()
-        for task in [*self._tasks, *self._retries]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-
-    def submit(self, job: PushJob) -> None:
-        self.queue.put_nowait(job)
-
-    async def _work(self) -> None:
-        while True:
-            job = await self.queue.get()
-            try:
-                await self._send(job)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("push delivery failed")
-
-    async def _send(self, job: PushJob) -> None:
+    async def send(self, job: PushJob) -> PushOutcome:
         from pywebpush import WebPushException, webpush
 
         body = orjson.dumps({"title": job.title, "link": job.link}).decode()
         claims = {"sub": self.subject}
         headers = {"Urgency": "high" if job.urgent else "normal"}
         info = {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}
-        status: int | None
-        retry_after: str | None = None
         try:
             # pywebpush is synchronous (requests): a thread keeps the event loop free.
             response = await asyncio.to_thread(
@@ -142,40 +149,21 @@ class PushSender:
                 content_encoding="aes128gcm",
                 ttl=self.ttl,
                 headers=headers,
-                timeout=10,
+                timeout=SEND_TIMEOUT,
             )
-            status = getattr(response, "status_code", 201)
+            return PushOutcome(getattr(response, "status_code", 201))
         except WebPushException as error:
-            status = error.response.status_code if error.response is not None else None
-            retry_after = error.response.headers.get("retry-after") if error.response is not None else None
+            if error.response is None:
+                return PushOutcome(None, error="no response")
+            status = error.response.status_code
+            retry_after = retry_after_seconds(error.response.headers.get("retry-after"))
+            return PushOutcome(status, retry_after, f"HTTP {status}")
         except Exception as error:  # network trouble: like a 5xx
-            log.warning("push to %s failed: %s", _host(job.endpoint), type(error).__name__)
-            status = None
-        if status is not None and status < 300:
-            return
-        if status in (404, 410):
-            log.info("push subscription %s is gone (%s); deleting it", job.subscription_id, status)
-            await self.on_gone(job.subscription_id)
-            return
-        if (status is None or status == 429 or status >= 500) and job.attempt + 1 < MAX_ATTEMPTS:
-            delay = self.backoff * (2**job.attempt) * (1 + random.random() / 4)
-            if retry_after and retry_after.isdigit():
-                delay = max(delay, min(float(retry_after), 3600))
-            self._schedule(PushJob(**{**job.__dict__, "attempt": job.attempt + 1}), delay)
-            return
-        log.warning("push to %s refused with %s; giving up", _host(job.endpoint), status)
-
-    def _schedule(self, job: PushJob, delay: float) -> None:
-        async def later() -> None:
-            await asyncio.sleep(delay)
-            self.submit(job)
-
-        task = asyncio.create_task(later())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+            log.warning("push to %s failed: %s", host(job.endpoint), type(error).__name__)
+            return PushOutcome(None, error=type(error).__name__)
 
 
-def _host(endpoint: str) -> str:
+def host(endpoint: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(endpoint).netloc
