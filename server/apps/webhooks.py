@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.apps.models import App, AppWebhook, AppWebhookDelivery, WebhookRelayedEvent, WebhookRelayFloor
 from server.db import utcnow
 from server.errors import ErrorCode, Forbidden, UserInputError
+from server.retry import backoff_seconds
 from server.urls import https_or_loopback
 
 log = logging.getLogger("citizen_hub.webhooks")
@@ -57,10 +58,6 @@ def event_type(change: str | None) -> str | None:
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def backoff(attempts: int, base: timedelta = BASE_BACKOFF) -> timedelta:
-    return min(base * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
 
 # ---------------------------------------------------------------- the app's own calls
@@ -354,7 +351,8 @@ async def _post(
     elif attempts >= MAX_ATTEMPTS:
         values.update(status="FAILED")
     else:
-        values.update(next_attempt_at=now + backoff(attempts, base))
+        delay = backoff_seconds(attempts, base.total_seconds(), MAX_BACKOFF.total_seconds())
+        values.update(next_attempt_at=now + timedelta(seconds=delay))
     return values
 
 

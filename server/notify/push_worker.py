@@ -25,7 +25,8 @@ from server.db import utcnow
 from server.identity.models import Account
 from server.notify import texts
 from server.notify.models import Notification, OutboxEvent, PushDelivery, PushSubscription
-from server.notify.webpush import PushJob, PushOutcome, PushSender, backoff_delay, host
+from server.notify.webpush import MAX_DELAY, PushJob, PushOutcome, PushSender, host
+from server.retry import backoff_seconds
 
 log = logging.getLogger("citizen_hub.push")
 BATCH = 20
@@ -179,7 +180,9 @@ class PushWorker:
                 gone.append(job.subscription_id)
                 done.append(job.delivery_id)
             elif outcome.retryable and attempts < self.max_attempts:
-                delay = backoff_delay(attempts, self.backoff, outcome.retry_after)
+                delay = backoff_seconds(
+                    attempts, self.backoff, MAX_DELAY, jitter=0.25, at_least=outcome.retry_after
+                )
                 retries.append(_retry(job.delivery_id, attempts, now + timedelta(seconds=delay), outcome))
             else:
                 log.warning(

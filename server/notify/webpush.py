@@ -14,7 +14,6 @@ import base64
 import contextlib
 import logging
 import os
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -113,14 +112,6 @@ def retry_after_seconds(value: str | None) -> float | None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
     return None
-
-
-def backoff_delay(attempts: int, base: float, retry_after: float | None, cap: float = MAX_DELAY) -> float:
-    """Exponential backoff with a little jitter, at most `cap`; never sooner than Retry-After asks."""
-    delay = min(base * (2 ** max(attempts - 1, 0)) * (1 + random.random() / 4), cap)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, cap))
-    return delay
 
 
 class PushSender:
