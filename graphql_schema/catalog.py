@@ -30,6 +30,7 @@ from graphql_schema.relay import (
     page_size,
     to_global_id,
 )
+from graphql_schema.selection import selects
 from server.catalog import models, service
 from server.i18n import Lang
 
@@ -249,21 +250,6 @@ def _prefixed(row: Any, model: type[models.Base], prefix: str) -> SimpleNamespac
     return SimpleNamespace(**{name: mapping[key] for name, key in _prefixed_keys(model, prefix)})
 
 
-def _asks_for(info: Info, name: str) -> bool:
-    """Whether the field's selection names `name` (directly or through fragments)."""
-
-    def walk(selections: Sequence[Selection]) -> bool:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                if selection.name == name:
-                    return True
-            elif walk(selection.selections):
-                return True
-        return False
-
-    return any(walk(field.selections) for field in info.selected_fields)
-
-
 # Procedure fields backed by a JSON column a listing may leave unread.
 _LIST_COLUMNS = {"requiredDocuments": "required_documents", "steps": "steps", "legalBasis": "legal_basis"}
 
@@ -350,8 +336,9 @@ class CatalogQuery:
             level=level.value if level else None,
         )
         unread = _unread_columns(info)
+        with_total = selects(info.selected_fields, {"totalCount"})
         page = await service.find_procedures(
-            info.context.session, wanted, start, size, with_total=_asks_for(info, "totalCount"), omit=unread
+            info.context.session, wanted, start, size, with_total=with_total, omit=unread
         )
         lang = info.context.language
         agencies: dict[int, Agency] = {}

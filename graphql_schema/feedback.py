@@ -27,6 +27,7 @@ from graphql_schema.relay import (
     page_size,
     to_global_id,
 )
+from graphql_schema.selection import selects
 from server.errors import NotAuthenticated, UserInputError
 from server.feedback import models, queries, service
 from server.feedback.geo import public_coordinate
@@ -353,14 +354,6 @@ class FeedbackFilter:
     )
 
 
-def _selects(fields: Any, names: set[str]) -> bool:
-    """Whether any of `names` is selected anywhere below (fragments included)."""
-    for selected in fields or ():
-        if getattr(selected, "name", None) in names or _selects(getattr(selected, "selections", None), names):
-            return True
-    return False
-
-
 def _feed_filter(value: FeedbackFilter | None) -> queries.FeedFilter:
     if value is None:
         return queries.FeedFilter()
@@ -549,7 +542,7 @@ class FeedbackQuery:
         after: str | None = None,
     ) -> FeedbackConnection:
         order = order_by.value if order_by else "NEWEST"
-        wants = _selects(info.selected_fields, {"viewerHasSupported", "viewerIsFollowing"})
+        wants = selects(info.selected_fields, {"viewerHasSupported", "viewerIsFollowing"})
         return await feedback_page(info.context, _feed_filter(filter), order, first, after, wants)
 
     @strawberry.field(
