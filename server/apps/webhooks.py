@@ -200,7 +200,13 @@ async def relay(session_factory: async_sessionmaker[AsyncSession], batch: int = 
         events = (
             await session.scalars(
                 select(OutboxEvent)
-                .where(OutboxEvent.id > floor.event_id, ~relayed.exists())
+                .where(
+                    # Only feedback changes become app deliveries: the others (dossier updates, a few
+                    # thousand a second from the LGSP webhook) are never read, decoded or marked here.
+                    OutboxEvent.subject_type == "Feedback",
+                    OutboxEvent.id > floor.event_id,
+                    ~relayed.exists(),
+                )
                 .order_by(OutboxEvent.id)
                 .limit(batch)
             )

@@ -35,6 +35,8 @@ class OutboxEvent(Base):
     __table_args__ = (
         Index("ix_outbox_events_dispatched_at", "dispatched_at"),
         Index("ix_outbox_events_delivered_at", "delivered_at"),
+        # The app-webhook relay reads only Feedback events (server/apps/webhooks.py relay), in id order.
+        Index("ix_outbox_events_subject_type_id", "subject_type", "id"),
     )
 
 

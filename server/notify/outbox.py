@@ -208,7 +208,8 @@ async def emit_bulk(session: AsyncSession, events: Iterable[OutboxItem]) -> int:
     ]
     if rows:
         statement = text(_BULK_SQL[dialect].format(c=_BULK_COLUMNS))
-        await session.execute(statement, {"rows": orjson.dumps(rows).decode()})
+        # On the session's connection: no ORM result handling for a plain INSERT.
+        await (await session.connection()).execute(statement, {"rows": orjson.dumps(rows).decode()})
         if not session.info.get("notify_wake"):
             session.info["notify_wake"] = True
             sa_event.listen(session.sync_session, "after_commit", _wake_all)
