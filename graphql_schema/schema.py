@@ -13,6 +13,7 @@ from graphql_schema.apps import AppsMutation, AppsQuery
 from graphql_schema.catalog import CatalogQuery
 from graphql_schema.context import Info, SessionPerOperation
 from graphql_schema.data_rights import DataRightsMutation
+from graphql_schema.execution import HubExecutionContext
 from graphql_schema.feed_cache import PublicFeedCache
 from graphql_schema.feedback import FeedbackMutation, FeedbackQuery
 from graphql_schema.guard import GUARD_EXTENSIONS
@@ -77,5 +78,7 @@ def build_schema(*, development: bool = False) -> strawberry.Schema:
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(disable_field_suggestions=not development),
+        # graphql-core's executor with a shortcut for plain leaf fields (graphql_schema/execution.py).
+        execution_context_class=HubExecutionContext,
         scalar_overrides={datetime: DateTime},
     )
