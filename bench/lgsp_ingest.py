@@ -19,6 +19,14 @@ deferred dispatcher, after the set-based ingest (constant statements a batch, on
 target NOT met. The bare side writes one row an event; an applied event writes four (event, outbox row,
 dossier lock, dossier state), which on PostgreSQL alone cost ~9 ms server-side a batch against ~2.5 ms for
 the whole bare insert. The measurement itself is unchanged.
+
+Third session (same day, 19:31 UTC, faster machine): bodies are built and signed before the clock starts
+(as the bare rows are), and a floor is timed too (bench/lgsp_floor.py: the hub's HTTP stack and
+validation, then only the events stored). webhook / floor / bare events/s: SQLite deferred 6,729 / 29,019
+/ 56,598 (0.12, floor 0.51); SQLite live 5,314 / 32,893 / 52,076 (0.10, 0.63); PostgreSQL deferred 5,162
+/ 16,052 / 33,712 (0.15, 0.48); PostgreSQL live 4,179 / 24,450 / 39,004 (0.11, 0.63). HTTP and validation
+alone leave about half of the bare rate: target NOT met, and not reachable with a dossier row, its history
+and a notification written per event (docs/records.md).
 """
 
 from __future__ import annotations
