@@ -372,9 +372,10 @@ async def find_procedures(
     shape = _shape(dialect, wanted)
     values = {**_parameters(dialect, wanted), "offset": offset, "limit": limit + 1}
     values["walk"] = WALK_RATIO * (offset + limit + 1)
-    # On the session's connection (Core): the ORM's result machinery costs ~0.3 ms a page for plain rows.
+    # On the session's connection (Core): the ORM's result machinery costs ~0.2 ms a page for plain rows.
     connection = await session.connection()
-    rows = list((await connection.execute(_page_statement(shape, with_total, omit & OMITTABLE), values)).all())
+    statement = _page_statement(shape, with_total, omit & OMITTABLE)
+    rows = list((await connection.execute(statement, values)).all())
     if rows:
         return ProcedurePage(rows[:limit], len(rows) > limit, rows[0].total if with_total else None)
     if not with_total:
