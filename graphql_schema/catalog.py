@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import select
-from strawberry.types.nodes import SelectedField, Selection
 
 from graphql_schema.context import Context, Info
 from graphql_schema.places import AdministrativeUnit, Agency, UnitLevel, load_agency, localized
@@ -30,7 +29,7 @@ from graphql_schema.relay import (
     page_size,
     to_global_id,
 )
-from graphql_schema.selection import selects
+from graphql_schema.selection import direct_fields, selects
 from server.catalog import models, service
 from server.i18n import Lang
 
@@ -258,23 +257,13 @@ def _unread_columns(info: Info) -> frozenset[str]:
     """The JSON columns of procedures that this `procedures` selection never shows (edges → node, through
     fragments); anything else than that shape reads them all."""
     shown: set[str] = set()
-
-    def fields(selections: Sequence[Selection]) -> list[SelectedField]:
-        found: list[SelectedField] = []
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                found.append(selection)
-            else:
-                found.extend(fields(selection.selections))
-        return found
-
     for connection in info.selected_fields:
-        for edges in fields(connection.selections):
+        for edges in direct_fields(connection.selections):
             if edges.name != "edges":
                 continue
-            for node in fields(edges.selections):
+            for node in direct_fields(edges.selections):
                 if node.name == "node":
-                    shown.update(field.name for field in fields(node.selections))
+                    shown.update(field.name for field in direct_fields(node.selections))
     return frozenset(column for name, column in _LIST_COLUMNS.items() if name not in shown)
 
 
